@@ -1,0 +1,57 @@
+# buffer_cg: the entry points. Every target installs what it needs first.
+# Run as root on Debian 12. 'make help' lists them.
+
+SCRIPTS := scripts
+
+.PHONY: all demo check kernel tree initramfs guest-programs kunit guest-check \
+	checkpatch patches patches-check shell clean help deps
+
+all: demo ## Build, boot, and run the demo (the main job)
+
+help: ## List the entry points
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## Install the Debian packages the build and tests use
+	@$(SCRIPTS)/install-deps.sh
+
+tree: ## Unpack the base into build/linux and lay the overlay and patches over it
+	@$(SCRIPTS)/prepare-tree.sh
+
+kernel: tree ## Build the test kernel: build/bzImage and build/config
+	@$(SCRIPTS)/build-kernel.sh test configs/base.config
+	@cp build/kernel-test/arch/x86/boot/bzImage build/bzImage
+	@cp build/kernel-test/.config build/config
+
+guest-programs: kernel ## Build the static test programs that run in the guest
+	@$(SCRIPTS)/build-guest-programs.sh
+
+initramfs: guest-programs ## Pack build/initramfs.cpio.gz
+	@$(SCRIPTS)/build-initramfs.sh
+
+demo: initramfs ## Boot the kernel and run the demo
+	@STREAM=1 $(SCRIPTS)/run-guest.sh demo
+
+shell: initramfs ## Boot the kernel to a shell on the console (exit with poweroff -f)
+	@qemu-system-x86_64 -m 1G -smp 2 -nographic -no-reboot -kernel build/bzImage \
+		-initrd build/initramfs.cpio.gz -append "console=ttyS0 cma=32M panic=-1 run=shell"
+
+check: ## Run every test; ends with 'N passed, N failed'
+	@$(SCRIPTS)/check.sh
+
+kunit: tree ## Run the KUnit suite under UML
+	@$(SCRIPTS)/run-kunit.sh
+
+guest-check: initramfs ## Boot the kernel and run the in-guest tests only
+	@$(SCRIPTS)/run-guest-tests.sh
+
+patches: tree ## Write the upstream-style series to build/patches/
+	@$(SCRIPTS)/export-patches.sh
+
+checkpatch: patches ## Run checkpatch.pl --strict over the series
+	@$(SCRIPTS)/checkpatch-series.sh
+
+patches-check: patches ## Build the kernel at every step of the series
+	@$(SCRIPTS)/build-series-steps.sh
+
+clean: ## Remove build/ (ccache keeps its cache)
+	rm -rf build

@@ -1,0 +1,1025 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Buffer cgroup controller
+ *
+ * Accounts and limits, per cgroup and per device, the memory held in DMA-BUFs
+ * and GPU buffers. A buffer is charged whole, once, to one cgroup, and the
+ * charge can later be moved as a whole.
+ *
+ * The state of one (cgroup, device) pair is a pool. Each registered device
+ * gets a small id, and each cgroup keeps an RCU-protected table of its pools
+ * indexed by that id, so finding a pool costs one bounds check and one load
+ * whatever the number of devices. The pools of one device form a page_counter
+ * tree that mirrors the cgroup tree, which makes hierarchical limits lock-free.
+ * Only the slow paths (first charge of a pair, registration, interface files,
+ * teardown) take buffer_cg_mutex.
+ *
+ * Copyright (C) 2026 The buffer_cg authors
+ */
+
+#include <linux/buffer_cg.h>
+#include <linux/cgroup.h>
+#include <linux/ctype.h>
+#include <linux/idr.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/nsproxy.h>
+#include <linux/overflow.h>
+#include <linux/page_counter.h>
+#include <linux/percpu-refcount.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+
+/*
+ * Counters hold bytes. page_counter was written for pages, but its arithmetic
+ * is unit-free; PAGE_COUNTER_MAX bytes (2 PiB with 4 KiB pages) is "no limit".
+ */
+#define BUFFER_CG_MAX PAGE_COUNTER_MAX
+
+struct buffer_cg_pool {
+	struct page_counter cnt;
+	struct buffer_cg *cg;
+	struct buffer_cg_dev_state *dev;
+	/* In dev->pools, under buffer_cg_mutex. */
+	struct list_head dev_node;
+	/* Charge records naming this pool. */
+	atomic_long_t buffers;
+	/* Refusals at the max of this cgroup (local) or of its subtree. */
+	atomic64_t events_max_local;
+	atomic64_t events_max;
+	atomic64_t transfers_in;
+	atomic64_t transfers_out;
+	struct rcu_head rcu;
+};
+
+struct buffer_cg_pool_table {
+	struct rcu_head rcu;
+	unsigned int size;
+	struct buffer_cg_pool __rcu *pool[] __counted_by(size);
+};
+
+struct buffer_cg {
+	struct cgroup_subsys_state css;
+	/* Replaced, never edited in place, when a larger id needs a slot. */
+	struct buffer_cg_pool_table __rcu *pools;
+	struct cgroup_file events_file;
+	struct cgroup_file events_local_file;
+};
+
+/*
+ * The controller's side of a device. It outlives the driver's struct
+ * buffer_cg_device while charges remain: every charge holds a reference, and
+ * the last one put after unregistration tears the device down.
+ */
+struct buffer_cg_dev_state {
+	struct percpu_ref ref;
+	/* The driver's device, NULL once unregistered; under buffer_cg_mutex. */
+	struct buffer_cg_device *dev;
+	unsigned int id;
+	u64 capacity;
+	/* In buffer_cg_devices, in registration order. */
+	struct list_head node;
+	struct list_head pools;
+	struct work_struct release_work;
+	char name[BUFFER_CG_DEVICE_NAME_MAX + 1];
+};
+
+static DEFINE_MUTEX(buffer_cg_mutex);
+static LIST_HEAD(buffer_cg_devices);
+static DEFINE_IDA(buffer_cg_ids);
+
+static struct buffer_cg *css_buffer_cg(struct cgroup_subsys_state *css)
+{
+	return css ? container_of(css, struct buffer_cg, css) : NULL;
+}
+
+static struct buffer_cg *parent_buffer_cg(struct buffer_cg *cg)
+{
+	return css_buffer_cg(cg->css.parent);
+}
+
+static struct buffer_cg_pool *counter_pool(struct page_counter *cnt)
+{
+	return cnt ? container_of(cnt, struct buffer_cg_pool, cnt) : NULL;
+}
+
+static struct buffer_cg_pool *parent_pool(struct buffer_cg_pool *pool)
+{
+	return counter_pool(pool->cnt.parent);
+}
+
+static bool dev_state_gone(struct buffer_cg_dev_state *state)
+{
+	return !state->dev && percpu_ref_is_zero(&state->ref);
+}
+
+/* The fast path: caller holds rcu_read_lock() or buffer_cg_mutex. */
+static struct buffer_cg_pool *pool_lookup(struct buffer_cg *cg, unsigned int id)
+{
+	struct buffer_cg_pool_table *table;
+
+	table = rcu_dereference_check(cg->pools,
+				      lockdep_is_held(&buffer_cg_mutex));
+	if (!table || id >= table->size)
+		return NULL;
+	return rcu_dereference_check(table->pool[id],
+				     lockdep_is_held(&buffer_cg_mutex));
+}
+
+static int pool_table_reserve(struct buffer_cg *cg, unsigned int id)
+{
+	struct buffer_cg_pool_table *old, *new;
+	unsigned int size, i;
+
+	old = rcu_dereference_protected(cg->pools,
+					lockdep_is_held(&buffer_cg_mutex));
+	if (old && id < old->size)
+		return 0;
+
+	size = max3(id + 1, old ? 2 * old->size : 0, 8U);
+	new = kzalloc(struct_size(new, pool, size), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	new->size = size;
+	for (i = 0; old && i < old->size; i++)
+		RCU_INIT_POINTER(new->pool[i],
+				 rcu_dereference_protected(old->pool[i], true));
+	rcu_assign_pointer(cg->pools, new);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+static struct buffer_cg_pool *pool_create_one(struct buffer_cg *cg,
+					      struct buffer_cg_dev_state *dev,
+					      struct buffer_cg_pool *parent)
+{
+	struct buffer_cg_pool_table *table;
+	struct buffer_cg_pool *pool;
+
+	if (pool_table_reserve(cg, dev->id))
+		return ERR_PTR(-ENOMEM);
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+	page_counter_init(&pool->cnt, parent ? &parent->cnt : NULL, false);
+	pool->cg = cg;
+	pool->dev = dev;
+	list_add_tail(&pool->dev_node, &dev->pools);
+
+	table = rcu_dereference_protected(cg->pools,
+					  lockdep_is_held(&buffer_cg_mutex));
+	rcu_assign_pointer(table->pool[dev->id], pool);
+	return pool;
+}
+
+/*
+ * A pool's counter points at its parent's, so pools are created top-down:
+ * each round creates the highest missing one.
+ */
+static struct buffer_cg_pool *pool_create(struct buffer_cg *cg,
+					  struct buffer_cg_dev_state *dev)
+{
+	struct buffer_cg_pool *pool;
+
+	lockdep_assert_held(&buffer_cg_mutex);
+
+	for (;;) {
+		struct buffer_cg *missing = cg, *parent;
+
+		pool = pool_lookup(cg, dev->id);
+		if (pool)
+			return pool;
+
+		while ((parent = parent_buffer_cg(missing)) &&
+		       !pool_lookup(parent, dev->id))
+			missing = parent;
+
+		pool = pool_create_one(missing, dev,
+				       parent ? pool_lookup(parent, dev->id) :
+						NULL);
+		if (IS_ERR(pool))
+			return pool;
+	}
+}
+
+static struct buffer_cg_pool *pool_get(struct buffer_cg *cg,
+				       struct buffer_cg_dev_state *dev)
+{
+	struct buffer_cg_pool *pool;
+
+	rcu_read_lock();
+	pool = pool_lookup(cg, dev->id);
+	rcu_read_unlock();
+	if (likely(pool))
+		return pool;
+
+	mutex_lock(&buffer_cg_mutex);
+	pool = pool_create(cg, dev);
+	mutex_unlock(&buffer_cg_mutex);
+	return pool;
+}
+
+static void pool_record_refusal(struct buffer_cg_pool *limited)
+{
+	struct buffer_cg_pool *pool;
+
+	atomic64_inc(&limited->events_max_local);
+	cgroup_file_notify(&limited->cg->events_local_file);
+	for (pool = limited; pool; pool = parent_pool(pool)) {
+		atomic64_inc(&pool->events_max);
+		cgroup_file_notify(&pool->cg->events_file);
+	}
+}
+
+/*
+ * Charge @size to @pool and its ancestors up to, not including, @stop (NULL
+ * for all of them). The same steps as page_counter_try_charge(), which cannot
+ * stop short of the root: a transfer must not count twice in the ancestors
+ * that its source and target share.
+ */
+static int pool_try_charge(struct buffer_cg_pool *pool,
+			   struct buffer_cg_pool *stop, u64 size)
+{
+	struct page_counter *c, *failed;
+
+	if (size > BUFFER_CG_MAX)
+		return -ENOMEM;
+
+	if (!stop) {
+		if (page_counter_try_charge(&pool->cnt, size, &failed))
+			return 0;
+		pool_record_refusal(counter_pool(failed));
+		return -ENOMEM;
+	}
+
+	for (c = &pool->cnt; c != &stop->cnt; c = c->parent) {
+		long new = atomic_long_add_return(size, &c->usage);
+
+		if (new > READ_ONCE(c->max)) {
+			atomic_long_sub(size, &c->usage);
+			failed = c;
+			goto refused;
+		}
+		if (new > READ_ONCE(c->watermark))
+			WRITE_ONCE(c->watermark, new);
+	}
+	return 0;
+
+refused:
+	for (c = &pool->cnt; c != failed; c = c->parent)
+		page_counter_cancel(c, size);
+	pool_record_refusal(counter_pool(failed));
+	return -ENOMEM;
+}
+
+static void pool_uncharge(struct buffer_cg_pool *pool,
+			  struct buffer_cg_pool *stop, u64 size)
+{
+	struct page_counter *c;
+
+	if (!stop) {
+		page_counter_uncharge(&pool->cnt, size);
+		return;
+	}
+	for (c = &pool->cnt; c != &stop->cnt; c = c->parent)
+		page_counter_cancel(c, size);
+}
+
+static unsigned int pool_depth(struct buffer_cg_pool *pool)
+{
+	unsigned int depth = 0;
+
+	while ((pool = parent_pool(pool)))
+		depth++;
+	return depth;
+}
+
+static struct buffer_cg_pool *pool_common_ancestor(struct buffer_cg_pool *a,
+						   struct buffer_cg_pool *b)
+{
+	unsigned int da = pool_depth(a), db = pool_depth(b);
+
+	for (; da > db; da--)
+		a = parent_pool(a);
+	for (; db > da; db--)
+		b = parent_pool(b);
+	while (a != b) {
+		a = parent_pool(a);
+		b = parent_pool(b);
+	}
+	return a;
+}
+
+static struct buffer_cg_dev_state *dev_state_tryget(struct buffer_cg_device *dev)
+{
+	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
+
+	if (!state || !percpu_ref_tryget_live(&state->ref))
+		return NULL;
+	return state;
+}
+
+/* Takes a device reference for the charge; the uncharge drops it. */
+static struct buffer_cg_pool *charge_pool(struct buffer_cg *cg,
+					  struct buffer_cg_device *dev, u64 size)
+{
+	struct buffer_cg_dev_state *state;
+	struct buffer_cg_pool *pool;
+	int ret;
+
+	state = dev_state_tryget(dev);
+	if (!state)
+		return ERR_PTR(-ENODEV);
+
+	pool = pool_get(cg, state);
+	if (IS_ERR(pool)) {
+		percpu_ref_put(&state->ref);
+		return pool;
+	}
+
+	ret = pool_try_charge(pool, NULL, size);
+	if (ret) {
+		percpu_ref_put(&state->ref);
+		return ERR_PTR(ret);
+	}
+	return pool;
+}
+
+/**
+ * buffer_cg_try_charge() - charge bytes of a device to a cgroup
+ * @cg: the cgroup to charge, from buffer_cg_get_current() or
+ *	buffer_cg_get_task(); NULL (controller disabled) charges nothing
+ * @dev: a registered device
+ * @usage: bytes to charge
+ *
+ * The charge succeeds only if @cg and every ancestor stay at or under their
+ * buffer.max for @dev; otherwise nothing is charged and the refusal counts in
+ * buffer.events of the cgroup whose limit was hit. Most exporters want
+ * buffer_cg_charge(), which records the charge in the buffer.
+ *
+ * Context: Process context. The first charge of a (cgroup, device) pair may
+ * sleep to allocate; later ones take no lock and allocate nothing.
+ * Return: 0 on success, -ENOMEM if a limit refused the charge, -ENODEV if
+ * @dev is not registered.
+ */
+int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
+			 u64 usage)
+{
+	if (!cg)
+		return 0;
+	return PTR_ERR_OR_ZERO(charge_pool(cg, dev, usage));
+}
+EXPORT_SYMBOL_GPL(buffer_cg_try_charge);
+
+/**
+ * buffer_cg_uncharge() - undo buffer_cg_try_charge()
+ * @cg: the cgroup that was charged
+ * @dev: the device that was charged; still registered
+ * @usage: bytes to uncharge, as charged
+ *
+ * Only for charges made with buffer_cg_try_charge(). A driver that needs to
+ * uncharge after buffer_cg_unregister_device() must use charge records.
+ *
+ * Context: Any context.
+ */
+void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
+			u64 usage)
+{
+	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
+	struct buffer_cg_pool *pool;
+
+	if (!cg || WARN_ON_ONCE(!state))
+		return;
+
+	rcu_read_lock();
+	pool = pool_lookup(cg, state->id);
+	rcu_read_unlock();
+	if (WARN_ON_ONCE(!pool))
+		return;
+
+	pool_uncharge(pool, NULL, usage);
+	percpu_ref_put(&state->ref);
+}
+EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
+
+/**
+ * buffer_cg_charge() - charge a buffer and record the charge in it
+ * @charge: the record embedded in the buffer; overwritten
+ * @cg: the cgroup to charge; NULL (controller disabled) charges nothing
+ * @dev: a registered device
+ * @size: the buffer's size in bytes
+ *
+ * Like buffer_cg_try_charge(), and on success fills @charge so that
+ * buffer_cg_charge_release() and buffer_cg_charge_transfer() work in O(1),
+ * even after @dev is unregistered. The record holds its own reference on
+ * @cg: the caller keeps and later drops its own.
+ *
+ * Context: Process context; see buffer_cg_try_charge().
+ * Return: 0 on success (@charge is left uncharged when @cg is NULL), -ENOMEM
+ * if a limit refused the charge, -ENODEV if @dev is not registered.
+ */
+int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
+		     struct buffer_cg_device *dev, u64 size)
+{
+	struct buffer_cg_pool *pool;
+
+	memset(charge, 0, sizeof(*charge));
+	if (!cg)
+		return 0;
+
+	pool = charge_pool(cg, dev, size);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+
+	css_get(&cg->css);
+	atomic_long_inc(&pool->buffers);
+	charge->pool = pool;
+	charge->size = size;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(buffer_cg_charge);
+
+/**
+ * buffer_cg_charge_release() - release the charge recorded in a buffer
+ * @charge: the record; left uncharged, so a second call does nothing
+ *
+ * Called when the buffer is freed. Stays correct after the device was
+ * unregistered; the last release of an unregistered device removes it.
+ *
+ * Context: Any context.
+ */
+void buffer_cg_charge_release(struct buffer_cg_charge *charge)
+{
+	struct buffer_cg_pool *pool = charge->pool;
+	struct buffer_cg_dev_state *dev;
+	struct buffer_cg *cg;
+
+	if (!pool)
+		return;
+
+	cg = pool->cg;
+	dev = pool->dev;
+	atomic_long_dec(&pool->buffers);
+	pool_uncharge(pool, NULL, charge->size);
+	memset(charge, 0, sizeof(*charge));
+	css_put(&cg->css);
+	percpu_ref_put(&dev->ref);
+}
+EXPORT_SYMBOL_GPL(buffer_cg_charge_release);
+
+/**
+ * buffer_cg_charge_transfer() - move a buffer's whole charge to another cgroup
+ * @charge: the record of a charged buffer
+ * @to: the cgroup to charge instead
+ *
+ * All or nothing: @to is charged first, then the old cgroup uncharged, so a
+ * refusal by @to's limits (counted in its buffer.events) leaves the charge
+ * where it was. Ancestors shared by both cgroups see no change. Both cgroups'
+ * buffer.stat count the transfer. The caller serializes calls on one record.
+ *
+ * Context: Process context; may sleep on the first charge of @to.
+ * Return: 0 on success, -EOPNOTSUPP if @charge holds no charge, -ENOMEM if a
+ * limit refused it.
+ */
+int buffer_cg_charge_transfer(struct buffer_cg_charge *charge,
+			      struct buffer_cg *to)
+{
+	struct buffer_cg_pool *from = charge->pool, *target, *shared;
+	int ret;
+
+	if (!from || !to)
+		return -EOPNOTSUPP;
+	if (from->cg == to)
+		return 0;
+
+	/* The record's device reference keeps a draining device alive. */
+	target = pool_get(to, from->dev);
+	if (IS_ERR(target))
+		return PTR_ERR(target);
+
+	shared = pool_common_ancestor(from, target);
+	ret = pool_try_charge(target, shared, charge->size);
+	if (ret)
+		return ret;
+	pool_uncharge(from, shared, charge->size);
+
+	css_get(&to->css);
+	atomic_long_inc(&target->buffers);
+	atomic64_inc(&target->transfers_in);
+	charge->pool = target;
+	atomic_long_dec(&from->buffers);
+	atomic64_inc(&from->transfers_out);
+	css_put(&from->cg->css);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(buffer_cg_charge_transfer);
+
+/**
+ * buffer_cg_charge_show_fdinfo() - print a charge for /proc/<pid>/fdinfo
+ * @m: the fdinfo seq_file
+ * @charge: the buffer's record; the caller keeps it from changing
+ *
+ * Prints ``charge_device:`` and ``charge_cgroup:`` (the path as seen from the
+ * reader's cgroup namespace); prints nothing for an uncharged buffer.
+ */
+void buffer_cg_charge_show_fdinfo(struct seq_file *m,
+				  const struct buffer_cg_charge *charge)
+{
+	struct buffer_cg_pool *pool = charge->pool;
+	char *path;
+
+	if (!pool)
+		return;
+
+	seq_printf(m, "charge_device:\t%s\n", pool->dev->name);
+	path = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (path && cgroup_path_ns(pool->cg->css.cgroup, path, PATH_MAX,
+				   current->nsproxy->cgroup_ns) >= 0)
+		seq_printf(m, "charge_cgroup:\t%s\n", path);
+	kfree(path);
+}
+EXPORT_SYMBOL_GPL(buffer_cg_charge_show_fdinfo);
+
+/**
+ * buffer_cg_get_task() - get a reference on the cgroup a task charges to
+ * @task: the task
+ *
+ * Return: the cgroup, to be put with buffer_cg_put(), or NULL if the
+ * controller is disabled (cgroup_disable=buffer); all charge functions accept
+ * NULL and charge nothing.
+ */
+struct buffer_cg *buffer_cg_get_task(struct task_struct *task)
+{
+	if (!cgroup_subsys_enabled(buffer_cgrp_subsys))
+		return NULL;
+	return css_buffer_cg(task_get_css(task, buffer_cgrp_id));
+}
+EXPORT_SYMBOL_GPL(buffer_cg_get_task);
+
+/**
+ * buffer_cg_get_current() - get a reference on the current task's cgroup
+ *
+ * Return: see buffer_cg_get_task().
+ */
+struct buffer_cg *buffer_cg_get_current(void)
+{
+	return buffer_cg_get_task(current);
+}
+EXPORT_SYMBOL_GPL(buffer_cg_get_current);
+
+/**
+ * buffer_cg_put() - drop a reference taken by buffer_cg_get_*()
+ * @cg: the cgroup, or NULL
+ */
+void buffer_cg_put(struct buffer_cg *cg)
+{
+	if (cg)
+		css_put(&cg->css);
+}
+EXPORT_SYMBOL_GPL(buffer_cg_put);
+
+static bool buffer_cg_device_name_valid(const char *name)
+{
+	size_t len = name ? strnlen(name, BUFFER_CG_DEVICE_NAME_MAX + 1) : 0;
+	size_t i;
+
+	if (!len || len > BUFFER_CG_DEVICE_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("_.:/-", name[i]))
+			return false;
+	return true;
+}
+
+static struct buffer_cg_dev_state *dev_state_find(const char *name)
+{
+	struct buffer_cg_dev_state *state;
+
+	lockdep_assert_held(&buffer_cg_mutex);
+	list_for_each_entry(state, &buffer_cg_devices, node)
+		if (!dev_state_gone(state) && !strcmp(state->name, name))
+			return state;
+	return NULL;
+}
+
+static void dev_state_teardown(struct work_struct *work)
+{
+	struct buffer_cg_dev_state *state =
+		container_of(work, struct buffer_cg_dev_state, release_work);
+	struct buffer_cg_pool *pool, *tmp;
+
+	mutex_lock(&buffer_cg_mutex);
+	/* Re-registered, or unregistered again, since the work was queued. */
+	if (!dev_state_gone(state)) {
+		mutex_unlock(&buffer_cg_mutex);
+		return;
+	}
+	list_del(&state->node);
+	list_for_each_entry_safe(pool, tmp, &state->pools, dev_node) {
+		struct buffer_cg_pool_table *table;
+
+		table = rcu_dereference_protected(pool->cg->pools, true);
+		RCU_INIT_POINTER(table->pool[state->id], NULL);
+		list_del(&pool->dev_node);
+		kfree_rcu(pool, rcu);
+	}
+	ida_free(&buffer_cg_ids, state->id);
+	mutex_unlock(&buffer_cg_mutex);
+
+	percpu_ref_exit(&state->ref);
+	kfree(state);
+}
+
+static void dev_state_release(struct percpu_ref *ref)
+{
+	struct buffer_cg_dev_state *state =
+		container_of(ref, struct buffer_cg_dev_state, ref);
+
+	/* May run in RCU callback context: tear down where we may sleep. */
+	schedule_work(&state->release_work);
+}
+
+/**
+ * buffer_cg_register_device() - make a device's buffers chargeable
+ * @dev: the device, with @dev->name and @dev->capacity set
+ *
+ * The device appears in every buffer.* file, after those registered before
+ * it. Registering the name of a device that was unregistered while its
+ * buffers are still charged takes that device back, with its limits.
+ *
+ * Context: Process context.
+ * Return: 0 on success, -EINVAL for a bad name, -EEXIST if the name is
+ * registered already, -ENOMEM.
+ */
+int buffer_cg_register_device(struct buffer_cg_device *dev)
+{
+	struct buffer_cg_dev_state *state;
+	int ret;
+
+	if (!buffer_cg_device_name_valid(dev->name))
+		return -EINVAL;
+
+	mutex_lock(&buffer_cg_mutex);
+	state = dev_state_find(dev->name);
+	if (state) {
+		if (state->dev) {
+			ret = -EEXIST;
+			goto out;
+		}
+		percpu_ref_resurrect(&state->ref);
+		goto bind;
+	}
+
+	state = kzalloc(sizeof(*state), GFP_KERNEL);
+	if (!state) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = percpu_ref_init(&state->ref, dev_state_release, 0, GFP_KERNEL);
+	if (ret)
+		goto free_state;
+	ret = ida_alloc(&buffer_cg_ids, GFP_KERNEL);
+	if (ret < 0)
+		goto exit_ref;
+	state->id = ret;
+	strscpy(state->name, dev->name);
+	INIT_LIST_HEAD(&state->pools);
+	INIT_WORK(&state->release_work, dev_state_teardown);
+	list_add_tail(&state->node, &buffer_cg_devices);
+bind:
+	state->capacity = dev->capacity;
+	state->dev = dev;
+	WRITE_ONCE(dev->state, state);
+	ret = 0;
+	goto out;
+
+exit_ref:
+	percpu_ref_exit(&state->ref);
+free_state:
+	kfree(state);
+out:
+	mutex_unlock(&buffer_cg_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(buffer_cg_register_device);
+
+/**
+ * buffer_cg_unregister_device() - stop charging a device
+ * @dev: a registered device
+ *
+ * New charges against @dev fail with -ENODEV. Buffers still charged keep
+ * their charge until released through their records; the device leaves the
+ * buffer.* files with the last of them. The driver may free @dev on return.
+ * Must not race with buffer_cg_try_charge() or buffer_cg_charge() on @dev.
+ *
+ * Context: Process context.
+ */
+void buffer_cg_unregister_device(struct buffer_cg_device *dev)
+{
+	struct buffer_cg_dev_state *state;
+
+	mutex_lock(&buffer_cg_mutex);
+	state = dev->state;
+	if (WARN_ON_ONCE(!state || state->dev != dev)) {
+		mutex_unlock(&buffer_cg_mutex);
+		return;
+	}
+	state->dev = NULL;
+	WRITE_ONCE(dev->state, NULL);
+	mutex_unlock(&buffer_cg_mutex);
+
+	percpu_ref_kill(&state->ref);
+}
+EXPORT_SYMBOL_GPL(buffer_cg_unregister_device);
+
+/* Interface files */
+
+enum buffer_cg_file {
+	BUFFER_CG_CURRENT,
+	BUFFER_CG_MAX_FILE,
+	BUFFER_CG_PEAK,
+	BUFFER_CG_EVENTS,
+	BUFFER_CG_EVENTS_LOCAL,
+	BUFFER_CG_STAT,
+	BUFFER_CG_CAPACITY,
+};
+
+static void buffer_cg_show_pool(struct seq_file *sf, enum buffer_cg_file file,
+				struct buffer_cg_dev_state *dev,
+				struct buffer_cg_pool *pool)
+{
+	unsigned long max;
+
+	switch (file) {
+	case BUFFER_CG_CURRENT:
+		seq_printf(sf, "%s %lu\n", dev->name,
+			   pool ? page_counter_read(&pool->cnt) : 0);
+		break;
+	case BUFFER_CG_MAX_FILE:
+		max = pool ? READ_ONCE(pool->cnt.max) : BUFFER_CG_MAX;
+		if (max == BUFFER_CG_MAX)
+			seq_printf(sf, "%s max\n", dev->name);
+		else
+			seq_printf(sf, "%s %lu\n", dev->name, max);
+		break;
+	case BUFFER_CG_PEAK:
+		seq_printf(sf, "%s %lu\n", dev->name,
+			   pool ? READ_ONCE(pool->cnt.watermark) : 0);
+		break;
+	case BUFFER_CG_EVENTS:
+		seq_printf(sf, "%s max=%lld\n", dev->name,
+			   pool ? atomic64_read(&pool->events_max) : 0);
+		break;
+	case BUFFER_CG_EVENTS_LOCAL:
+		seq_printf(sf, "%s max=%lld\n", dev->name,
+			   pool ? atomic64_read(&pool->events_max_local) : 0);
+		break;
+	case BUFFER_CG_STAT:
+		seq_printf(sf, "%s buffers=%ld transfers_in=%lld transfers_out=%lld\n",
+			   dev->name,
+			   pool ? atomic_long_read(&pool->buffers) : 0,
+			   pool ? atomic64_read(&pool->transfers_in) : 0,
+			   pool ? atomic64_read(&pool->transfers_out) : 0);
+		break;
+	case BUFFER_CG_CAPACITY:
+		if (dev->capacity)
+			seq_printf(sf, "%s %llu\n", dev->name, dev->capacity);
+		break;
+	}
+}
+
+static int buffer_cg_show(struct seq_file *sf, void *v)
+{
+	struct buffer_cg *cg = css_buffer_cg(seq_css(sf));
+	enum buffer_cg_file file = seq_cft(sf)->private;
+	struct buffer_cg_dev_state *dev;
+
+	mutex_lock(&buffer_cg_mutex);
+	list_for_each_entry(dev, &buffer_cg_devices, node)
+		if (!dev_state_gone(dev))
+			buffer_cg_show_pool(sf, file, dev,
+					    pool_lookup(cg, dev->id));
+	mutex_unlock(&buffer_cg_mutex);
+	return 0;
+}
+
+/**
+ * buffer_cg_parse_value() - parse a limit: bytes with optional K/M/G/T, or max
+ * @s: the value, NUL-terminated, without surrounding blanks
+ * @value: the result in bytes; BUFFER_CG_MAX for "max" or anything larger
+ *
+ * Return: 0, or -EINVAL for anything but decimal digits with at most one
+ * binary suffix, or a value that does not fit in 64 bits.
+ */
+static int buffer_cg_parse_value(const char *s, u64 *value)
+{
+	static const char suffixes[] = "KMGT";
+	unsigned int shift = 0;
+	const char *p;
+	u64 bytes = 0;
+
+	if (!strcmp(s, "max")) {
+		*value = BUFFER_CG_MAX;
+		return 0;
+	}
+	if (!isdigit(*s))
+		return -EINVAL;
+	for (p = s; isdigit(*p); p++)
+		if (check_mul_overflow(bytes, 10ULL, &bytes) ||
+		    check_add_overflow(bytes, (u64)(*p - '0'), &bytes))
+			return -EINVAL;
+	if (*p) {
+		const char *suffix = strchr(suffixes, toupper(*p));
+
+		if (!suffix || p[1])
+			return -EINVAL;
+		shift = 10 * (suffix - suffixes + 1);
+		if (check_shl_overflow(bytes, shift, &bytes))
+			return -EINVAL;
+	}
+	*value = min_t(u64, bytes, BUFFER_CG_MAX);
+	return 0;
+}
+
+struct buffer_cg_limit {
+	struct buffer_cg_pool *pool;
+	u64 max;
+};
+
+/*
+ * Parse one "<device> <value>" line. Errors name the first bad thing found,
+ * in the order syntax, device, value.
+ */
+static int buffer_cg_parse_limit(struct buffer_cg *cg, char *line,
+				 struct buffer_cg_limit *limit)
+{
+	struct buffer_cg_dev_state *dev;
+	char *name, *value;
+	u64 max;
+	int ret;
+
+	name = strsep(&line, " \t");
+	if (!line)
+		return -EINVAL;
+	value = skip_spaces(line);
+	if (!*value || strpbrk(value, " \t"))
+		return -EINVAL;
+	if (!buffer_cg_device_name_valid(name))
+		return -EINVAL;
+	ret = buffer_cg_parse_value(value, &max);
+	if (ret)
+		return ret;
+
+	dev = dev_state_find(name);
+	if (!dev)
+		return -ENODEV;
+	limit->pool = pool_create(cg, dev);
+	if (IS_ERR(limit->pool))
+		return PTR_ERR(limit->pool);
+	limit->max = max;
+	return 0;
+}
+
+/*
+ * Apply "<device> <value>" lines to @cg's buffer.max. Every line is checked
+ * before any is applied, so a bad write changes nothing.
+ */
+static int buffer_cg_set_limits(struct buffer_cg *cg, char *buf)
+{
+	struct buffer_cg_limit *limits;
+	unsigned int nr = 0, lines = 1, i;
+	char *line;
+	int ret = 0;
+
+	for (line = buf; (line = strchr(line, '\n')); line++)
+		lines++;
+	limits = kcalloc(lines, sizeof(*limits), GFP_KERNEL);
+	if (!limits)
+		return -ENOMEM;
+
+	mutex_lock(&buffer_cg_mutex);
+	while ((line = strsep(&buf, "\n"))) {
+		line = strim(line);
+		if (!*line)
+			continue;
+		ret = buffer_cg_parse_limit(cg, line, &limits[nr]);
+		if (ret)
+			break;
+		nr++;
+	}
+	if (!ret && !nr)
+		ret = -EINVAL;
+	for (i = 0; !ret && i < nr; i++)
+		xchg(&limits[i].pool->cnt.max, limits[i].max);
+	mutex_unlock(&buffer_cg_mutex);
+
+	kfree(limits);
+	return ret;
+}
+
+static ssize_t buffer_cg_max_write(struct kernfs_open_file *of, char *buf,
+				   size_t nbytes, loff_t off)
+{
+	/* kernfs NUL-terminates; an embedded NUL would hide the rest. */
+	if (strlen(buf) != nbytes)
+		return -EINVAL;
+	return buffer_cg_set_limits(css_buffer_cg(of_css(of)), buf) ?: nbytes;
+}
+
+static struct cftype buffer_cg_files[] = {
+	{
+		.name = "current",
+		.seq_show = buffer_cg_show,
+		.private = BUFFER_CG_CURRENT,
+	},
+	{
+		.name = "max",
+		.seq_show = buffer_cg_show,
+		.write = buffer_cg_max_write,
+		.private = BUFFER_CG_MAX_FILE,
+		.flags = CFTYPE_NOT_ON_ROOT,
+	},
+	{
+		.name = "peak",
+		.seq_show = buffer_cg_show,
+		.private = BUFFER_CG_PEAK,
+		.flags = CFTYPE_NOT_ON_ROOT,
+	},
+	{
+		.name = "events",
+		.seq_show = buffer_cg_show,
+		.private = BUFFER_CG_EVENTS,
+		.file_offset = offsetof(struct buffer_cg, events_file),
+		.flags = CFTYPE_NOT_ON_ROOT,
+	},
+	{
+		.name = "events.local",
+		.seq_show = buffer_cg_show,
+		.private = BUFFER_CG_EVENTS_LOCAL,
+		.file_offset = offsetof(struct buffer_cg, events_local_file),
+		.flags = CFTYPE_NOT_ON_ROOT,
+	},
+	{
+		.name = "stat",
+		.seq_show = buffer_cg_show,
+		.private = BUFFER_CG_STAT,
+	},
+	{
+		.name = "capacity",
+		.seq_show = buffer_cg_show,
+		.private = BUFFER_CG_CAPACITY,
+		.flags = CFTYPE_ONLY_ON_ROOT,
+	},
+	{ }	/* terminate */
+};
+
+static struct cgroup_subsys_state *
+buffer_cg_css_alloc(struct cgroup_subsys_state *parent_css)
+{
+	struct buffer_cg *cg = kzalloc(sizeof(*cg), GFP_KERNEL);
+
+	return cg ? &cg->css : ERR_PTR(-ENOMEM);
+}
+
+/*
+ * Charges hold css references, so a cgroup is freed only after its last
+ * buffer, and after its children, whose pools point at its own.
+ */
+static void buffer_cg_css_free(struct cgroup_subsys_state *css)
+{
+	struct buffer_cg *cg = css_buffer_cg(css);
+	struct buffer_cg_pool_table *table;
+	unsigned int i;
+
+	mutex_lock(&buffer_cg_mutex);
+	table = rcu_dereference_protected(cg->pools, true);
+	for (i = 0; table && i < table->size; i++) {
+		struct buffer_cg_pool *pool;
+
+		pool = rcu_dereference_protected(table->pool[i], true);
+		if (pool) {
+			list_del(&pool->dev_node);
+			kfree(pool);
+		}
+	}
+	mutex_unlock(&buffer_cg_mutex);
+	kfree(table);
+	kfree(cg);
+}
+
+struct cgroup_subsys buffer_cgrp_subsys = {
+	.css_alloc = buffer_cg_css_alloc,
+	.css_free = buffer_cg_css_free,
+	.dfl_cftypes = buffer_cg_files,
+	.legacy_cftypes = buffer_cg_files,
+};
+
+#ifdef CONFIG_CGROUP_BUFFER_KUNIT_TEST
+#include "buffer_cg_test.c"
+#endif

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the buffer controller, included from buffer_cg.c so that
+ * they can reach its internals. They build private cgroup trees out of bare
+ * struct buffer_cg (no cgroupfs), and register devices named "kunit/...".
+ *
+ * Copyright (C) 2026 The buffer_cg authors
+ */
+
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+
+/* A cgroup outside cgroupfs: no refcount, freed by the test. */
+static struct buffer_cg *test_cg_create(struct kunit *test,
+					struct buffer_cg *parent)
+{
+	struct cgroup_subsys_state *css;
+
+	css = buffer_cg_css_alloc(parent ? &parent->css : NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, css);
+	css->parent = parent ? &parent->css : NULL;
+	css->flags |= CSS_NO_REF;
+	return css_buffer_cg(css);
+}
+
+static void test_cg_free(struct buffer_cg *cg)
+{
+	buffer_cg_css_free(&cg->css);
+}
+
+static u64 test_current(struct buffer_cg *cg, struct buffer_cg_device *dev)
+{
+	struct buffer_cg_pool *pool;
+
+	mutex_lock(&buffer_cg_mutex);
+	pool = pool_lookup(cg, dev->state->id);
+	mutex_unlock(&buffer_cg_mutex);
+	return pool ? page_counter_read(&pool->cnt) : 0;
+}
+
+static struct buffer_cg_pool *test_pool(struct buffer_cg *cg,
+					struct buffer_cg_device *dev)
+{
+	struct buffer_cg_pool *pool;
+
+	mutex_lock(&buffer_cg_mutex);
+	pool = pool_lookup(cg, dev->state->id);
+	mutex_unlock(&buffer_cg_mutex);
+	return pool;
+}
+
+static int test_set_limits(struct buffer_cg *cg, const char *lines)
+{
+	char buf[128];
+
+	strscpy(buf, lines);
+	return buffer_cg_set_limits(cg, buf);
+}
+
+static bool test_device_listed(const char *name)
+{
+	bool found;
+
+	mutex_lock(&buffer_cg_mutex);
+	found = dev_state_find(name);
+	mutex_unlock(&buffer_cg_mutex);
+	return found;
+}
+
+/* The last put of an unregistered device tears it down asynchronously. */
+static void test_wait_device_gone(struct kunit *test, const char *name)
+{
+	int i;
+
+	for (i = 0; i < 500 && test_device_listed(name); i++) {
+		rcu_barrier();
+		msleep(10);
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, test_device_listed(name),
+			       "%s still listed", name);
+}
+
+static void buffer_cg_test_device_names(struct kunit *test)
+{
+	static const char * const bad[] = {
+		"", "has space", "comma,name", "semi;colon", "new\nline",
+		"0123456789012345678901234567890123456789012345678901234567890123",
+	};
+	struct buffer_cg_device dev = { .name = "kunit/ok-Name_1.2:3" };
+	struct buffer_cg_device dup = { .name = "kunit/ok-Name_1.2:3" };
+	struct buffer_cg_device longest = {
+		.name = "kunit/6789012345678901234567890123456789012345678901234567890123",
+	};
+	struct buffer_cg_device none = { };
+	int i;
+
+	KUNIT_EXPECT_EQ(test, buffer_cg_register_device(&none), -EINVAL);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct buffer_cg_device d = { .name = bad[i] };
+
+		KUNIT_EXPECT_EQ_MSG(test, buffer_cg_register_device(&d), -EINVAL,
+				    "name \"%s\"", bad[i]);
+	}
+	KUNIT_ASSERT_EQ(test, strlen(longest.name), BUFFER_CG_DEVICE_NAME_MAX);
+	KUNIT_EXPECT_EQ(test, buffer_cg_register_device(&longest), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_register_device(&dup), -EEXIST);
+	buffer_cg_unregister_device(&dev);
+	buffer_cg_unregister_device(&longest);
+	test_wait_device_gone(test, dev.name);
+	test_wait_device_gone(test, longest.name);
+}
+
+static void buffer_cg_test_parse_value(struct kunit *test)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		u64 value;
+	} cases[] = {
+		{ "0", 0, 0 },
+		{ "4096", 0, 4096 },
+		{ "1K", 0, SZ_1K },
+		{ "1k", 0, SZ_1K },
+		{ "8M", 0, SZ_8M },
+		{ "2G", 0, SZ_2G },
+		{ "3T", 0, 3ULL << 40 },
+		{ "max", 0, BUFFER_CG_MAX },
+		{ "18446744073709551615", 0, BUFFER_CG_MAX },
+		{ "", -EINVAL },
+		{ "-1", -EINVAL },
+		{ "+1", -EINVAL },
+		{ "0x10", -EINVAL },
+		{ "1MM", -EINVAL },
+		{ "12X", -EINVAL },
+		{ "1.5M", -EINVAL },
+		{ "MAX", -EINVAL },
+		{ "18446744073709551616", -EINVAL },
+		{ "16777216T", -EINVAL },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		u64 value = 0;
+		int ret = buffer_cg_parse_value(cases[i].in, &value);
+
+		KUNIT_EXPECT_EQ_MSG(test, ret, cases[i].ret, "\"%s\"", cases[i].in);
+		if (!ret && !cases[i].ret)
+			KUNIT_EXPECT_EQ_MSG(test, value, cases[i].value,
+					    "\"%s\"", cases[i].in);
+	}
+}
+
+static void buffer_cg_test_set_limits(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/limits" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	struct buffer_cg_pool *pool;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits 8M\n"), 0);
+	pool = test_pool(cg, &dev);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->cnt.max), SZ_8M);
+
+	/* Each bad write fails as documented and changes nothing. */
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits 1M\nkunit/limits -1"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits 1M\nkunit/none 1M"), -ENODEV);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, " 1M"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits 1M 2M"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "bad,name 1M"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "\n\n"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->cnt.max), SZ_8M);
+
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits\tmax"), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->cnt.max), BUFFER_CG_MAX);
+
+	buffer_cg_unregister_device(&dev);
+	test_cg_free(cg);
+	test_cg_free(root);
+	test_wait_device_gone(test, "kunit/limits");
+}
+
+static void buffer_cg_test_hierarchy(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/hierarchy" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *parent = test_cg_create(test, root);
+	struct buffer_cg *child = test_cg_create(test, parent);
+	struct buffer_cg *sibling = test_cg_create(test, parent);
+	struct buffer_cg_pool *ppool, *cpool;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_ASSERT_EQ(test, test_set_limits(parent, "kunit/hierarchy 8K"), 0);
+
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(child, &dev, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(sibling, &dev, SZ_4K), 0);
+	/* The parent's limit binds the whole subtree, and refuses whole. */
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(child, &dev, 1), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, test_current(child, &dev), SZ_4K);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), SZ_8K);
+
+	/* The refusal counts where the limit was hit, and up from there. */
+	ppool = test_pool(parent, &dev);
+	cpool = test_pool(child, &dev);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ppool->events_max_local), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ppool->events_max), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(root, &dev)->events_max), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cpool->events_max), 0);
+
+	/* A child limit counts locally in the child and in its ancestors. */
+	KUNIT_ASSERT_EQ(test, test_set_limits(child, "kunit/hierarchy 4K"), 0);
+	buffer_cg_uncharge(sibling, &dev, SZ_4K);
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(child, &dev, 1), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cpool->events_max_local), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ppool->events_max_local), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ppool->events_max), 2);
+
+	/* max below current: existing charges stay, new ones fail. */
+	KUNIT_ASSERT_EQ(test, test_set_limits(child, "kunit/hierarchy 1K"), 0);
+	KUNIT_EXPECT_EQ(test, test_current(child, &dev), SZ_4K);
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(child, &dev, 1), -ENOMEM);
+	buffer_cg_uncharge(child, &dev, SZ_4K);
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(child, &dev, SZ_1K), 0);
+	buffer_cg_uncharge(child, &dev, SZ_1K);
+
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ppool->cnt.watermark), SZ_8K);
+
+	buffer_cg_unregister_device(&dev);
+	test_cg_free(child);
+	test_cg_free(sibling);
+	test_cg_free(parent);
+	test_cg_free(root);
+	test_wait_device_gone(test, "kunit/hierarchy");
+}
+
+static void buffer_cg_test_records_and_transfer(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/transfer" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *parent = test_cg_create(test, root);
+	struct buffer_cg *a = test_cg_create(test, parent);
+	struct buffer_cg *b = test_cg_create(test, parent);
+	struct buffer_cg *other = test_cg_create(test, root);
+	struct buffer_cg_charge charge, none = { };
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_ASSERT_EQ(test, test_set_limits(parent, "kunit/transfer 8K"), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&charge, a, &dev, SZ_8K), 0);
+	KUNIT_EXPECT_TRUE(test, buffer_cg_charged(&charge));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(a, &dev)->buffers), 1);
+
+	/* The shared parent is full, but a transfer under it adds nothing. */
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge_transfer(&charge, b), 0);
+	KUNIT_EXPECT_EQ(test, test_current(a, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_current(b, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(a, &dev)->transfers_out), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(b, &dev)->transfers_in), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(a, &dev)->buffers), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(b, &dev)->buffers), 1);
+
+	/* Refused by the target: nothing moves, the target counts it. */
+	KUNIT_ASSERT_EQ(test, test_set_limits(other, "kunit/transfer 4K"), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge_transfer(&charge, other), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, test_current(b, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(other, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(other, &dev)->events_max_local), 1);
+	KUNIT_EXPECT_PTR_EQ(test, charge.pool->cg, b);
+
+	/* Out of the subtree: the parent is uncharged, the root is not. */
+	KUNIT_ASSERT_EQ(test, test_set_limits(other, "kunit/transfer max"), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge_transfer(&charge, other), 0);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_current(other, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), SZ_8K);
+
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge_transfer(&none, b), -EOPNOTSUPP);
+
+	buffer_cg_charge_release(&charge);
+	KUNIT_EXPECT_FALSE(test, buffer_cg_charged(&charge));
+	buffer_cg_charge_release(&charge);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), 0);
+
+	buffer_cg_unregister_device(&dev);
+	test_cg_free(a);
+	test_cg_free(b);
+	test_cg_free(other);
+	test_cg_free(parent);
+	test_cg_free(root);
+	test_wait_device_gone(test, "kunit/transfer");
+}
+
+static void buffer_cg_test_unregister_live(struct kunit *test)
+{
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	struct buffer_cg_device *dev, again = { .name = "kunit/live" };
+	struct buffer_cg_dev_state *state;
+	struct buffer_cg_charge first, second, refused;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	dev->name = "kunit/live";
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(dev), 0);
+	state = dev->state;
+	KUNIT_ASSERT_EQ(test, test_set_limits(cg, "kunit/live 64K"), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&first, cg, dev, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&second, cg, dev, SZ_8K), 0);
+
+	/* The driver frees its device at once; the charges live on. */
+	buffer_cg_unregister_device(dev);
+	kfree(dev);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&refused, cg, &again, 1), -ENODEV);
+	KUNIT_EXPECT_TRUE(test, test_device_listed("kunit/live"));
+	buffer_cg_charge_release(&first);
+	KUNIT_EXPECT_TRUE(test, test_device_listed("kunit/live"));
+
+	/* Registering the name again takes the device back, limit included. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&again), 0);
+	KUNIT_EXPECT_PTR_EQ(test, again.state, state);
+	KUNIT_EXPECT_EQ(test, test_current(cg, &again), SZ_8K);
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(cg, &again, SZ_64K), -ENOMEM);
+
+	buffer_cg_unregister_device(&again);
+	buffer_cg_charge_release(&second);
+	test_wait_device_gone(test, "kunit/live");
+	test_cg_free(cg);
+	test_cg_free(root);
+}
+
+#define TEST_MANY_DEVICES 1000
+
+static void buffer_cg_test_many_devices(struct kunit *test)
+{
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	struct buffer_cg_device *devs;
+	char (*names)[16];
+	int i;
+
+	devs = kunit_kcalloc(test, TEST_MANY_DEVICES, sizeof(*devs), GFP_KERNEL);
+	names = kunit_kcalloc(test, TEST_MANY_DEVICES, sizeof(*names), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, devs);
+	KUNIT_ASSERT_NOT_NULL(test, names);
+
+	for (i = 0; i < TEST_MANY_DEVICES; i++) {
+		snprintf(names[i], sizeof(names[i]), "kunit/many%d", i);
+		devs[i].name = names[i];
+		KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&devs[i]), 0);
+	}
+	for (i = 0; i < TEST_MANY_DEVICES; i++)
+		KUNIT_ASSERT_EQ(test, buffer_cg_try_charge(cg, &devs[i], i + 1), 0);
+	/* Each device has its own pool, found by its id in one table. */
+	for (i = 0; i < TEST_MANY_DEVICES; i++) {
+		KUNIT_EXPECT_EQ(test, test_current(cg, &devs[i]), i + 1);
+		KUNIT_EXPECT_EQ(test, test_current(root, &devs[i]), i + 1);
+	}
+	KUNIT_EXPECT_GE(test, rcu_dereference_protected(cg->pools, true)->size,
+			TEST_MANY_DEVICES);
+	for (i = 0; i < TEST_MANY_DEVICES; i++) {
+		buffer_cg_uncharge(cg, &devs[i], i + 1);
+		buffer_cg_unregister_device(&devs[i]);
+	}
+	test_wait_device_gone(test, names[TEST_MANY_DEVICES - 1]);
+	test_cg_free(cg);
+	test_cg_free(root);
+}
+
+#define TEST_THREADS 4
+#define TEST_ROUNDS 20000
+
+struct test_charger {
+	struct buffer_cg *cg;
+	struct buffer_cg_device *dev;
+	struct completion done;
+	u64 held;
+	int refused;
+};
+
+static int test_charger_fn(void *data)
+{
+	struct test_charger *c = data;
+	int i;
+
+	for (i = 0; i < TEST_ROUNDS; i++) {
+		u64 size = 1 + i % 7;
+
+		if (buffer_cg_try_charge(c->cg, c->dev, size)) {
+			c->refused++;
+			continue;
+		}
+		/* Keep every third charge; give the rest back. */
+		if (i % 3)
+			buffer_cg_uncharge(c->cg, c->dev, size);
+		else
+			c->held += size;
+		cond_resched();
+	}
+	complete(&c->done);
+	return 0;
+}
+
+static void buffer_cg_test_parallel(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/parallel" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *parent = test_cg_create(test, root);
+	struct buffer_cg *cgs[2] = {
+		test_cg_create(test, parent), test_cg_create(test, parent)
+	};
+	struct test_charger c[TEST_THREADS];
+	u64 held = 0;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	for (i = 0; i < TEST_THREADS; i++) {
+		struct task_struct *t;
+
+		c[i] = (struct test_charger){ .cg = cgs[i % 2], .dev = &dev };
+		init_completion(&c[i].done);
+		t = kthread_run(test_charger_fn, &c[i], "buffer_cg_test%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	for (i = 0; i < TEST_THREADS; i++) {
+		wait_for_completion(&c[i].done);
+		KUNIT_EXPECT_EQ(test, c[i].refused, 0);
+		held += c[i].held;
+	}
+	KUNIT_EXPECT_EQ(test, test_current(cgs[0], &dev), c[0].held + c[2].held);
+	KUNIT_EXPECT_EQ(test, test_current(cgs[1], &dev), c[1].held + c[3].held);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), held);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), held);
+
+	for (i = 0; i < TEST_THREADS; i++)
+		buffer_cg_uncharge(c[i].cg, &dev, c[i].held);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), 0);
+
+	buffer_cg_unregister_device(&dev);
+	test_cg_free(cgs[0]);
+	test_cg_free(cgs[1]);
+	test_cg_free(parent);
+	test_cg_free(root);
+	test_wait_device_gone(test, "kunit/parallel");
+}
+
+static void buffer_cg_test_disabled_cgroup(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/nocg" };
+	struct buffer_cg_charge charge;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	/* A NULL cgroup is the disabled controller: nothing is charged. */
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&charge, NULL, &dev, SZ_1M), 0);
+	KUNIT_EXPECT_FALSE(test, buffer_cg_charged(&charge));
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(NULL, &dev, SZ_1M), 0);
+	buffer_cg_unregister_device(&dev);
+	test_wait_device_gone(test, "kunit/nocg");
+}
+
+static struct kunit_case buffer_cg_test_cases[] = {
+	KUNIT_CASE(buffer_cg_test_device_names),
+	KUNIT_CASE(buffer_cg_test_parse_value),
+	KUNIT_CASE(buffer_cg_test_set_limits),
+	KUNIT_CASE(buffer_cg_test_hierarchy),
+	KUNIT_CASE(buffer_cg_test_records_and_transfer),
+	KUNIT_CASE(buffer_cg_test_unregister_live),
+	KUNIT_CASE(buffer_cg_test_many_devices),
+	KUNIT_CASE_SLOW(buffer_cg_test_parallel),
+	KUNIT_CASE(buffer_cg_test_disabled_cgroup),
+	{}
+};
+
+static struct kunit_suite buffer_cg_test_suite = {
+	.name = "buffer_cg",
+	.test_cases = buffer_cg_test_cases,
+};
+kunit_test_suite(buffer_cg_test_suite);

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Pack busybox, the guest scripts and build/guest-bin into
+# build/initramfs.cpio.gz.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+root=$BUILD/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,guest,tests}
+cp /bin/busybox "$root/bin/busybox"
+cp "$TOP/scripts/guest/init" "$root/init"
+cp "$TOP"/scripts/guest/run-*.sh "$root/guest/"
+cp "$TOP/scripts/guest/check.list" "$root/tests/"
+cp "$BUILD"/guest-bin/* "$root/tests/"
+cat >"$root/etc/passwd" <<'PASSWD'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/:/bin/false
+PASSWD
+cat >"$root/etc/group" <<'GROUP'
+root:x:0:
+nogroup:x:65534:
+GROUP
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) \
+	>"$BUILD/initramfs.cpio.gz"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# 'make check': every test. Each stage writes build/results/STAGE.tap; a stage
+# that cannot run records a failing case rather than vanishing. Ends with
+# "N passed, N failed" and exits non-zero on any failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS" "$LOGS"
+start=$SECONDS
+
+# record NAME COMMAND...: one test case, passing if COMMAND succeeds.
+record() {
+	local name=$1
+	shift
+	log "$name"
+	if "$@" >"$LOGS/$name.log" 2>&1; then
+		echo "ok 1 $name" >"$RESULTS/$name.tap"
+	else
+		echo "not ok 1 $name (log: build/logs/$name.log)" >"$RESULTS/$name.tap"
+		tail -n 30 "$LOGS/$name.log" >&2
+		return 1
+	fi
+}
+
+summary() {
+	echo
+	echo "make check: $((SECONDS - start))s; results in build/results, logs in build/logs"
+	exec python3 "$TOP/scripts/tap.py" summary "$RESULTS"
+}
+
+"$TOP/scripts/install-deps.sh"
+record prepare-tree "$TOP/scripts/prepare-tree.sh" || summary
+if record build-kernel make -C "$TOP" -s kernel; then
+	if record build-guest-programs make -C "$TOP" -s initramfs; then
+		log "guest tests (TCG, a few minutes)"
+		"$TOP/scripts/run-guest-tests.sh" || true
+	fi
+fi
+"$TOP/scripts/run-kunit.sh" || true
+record build-kernel-without-controller \
+	"$TOP/scripts/build-kernel.sh" nobuffer configs/base.config configs/nobuffer.config || true
+if record export-patches "$TOP/scripts/export-patches.sh"; then
+	"$TOP/scripts/checkpatch-series.sh" || true
+fi
+summary

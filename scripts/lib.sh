@@ -1,0 +1,28 @@
+# shellcheck shell=bash
+# Common paths and helpers for the build scripts. Sourced, never run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+PRISTINE=$BUILD/base/linux-source-6.12
+TREE=$BUILD/linux
+RESULTS=$BUILD/results
+LOGS=$BUILD/logs
+ARCH=x86_64
+export ARCH
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The kernel's version as "6.12.N", read from the pristine Makefile.
+base_version() {
+	awk '/^VERSION =/ {v=$3} /^PATCHLEVEL =/ {p=$3} /^SUBLEVEL =/ {s=$3}
+	     END {print v "." p "." s}' "$PRISTINE/Makefile"
+}
+
+# Patch file names from patches/series, comments and blank lines skipped.
+series_patches() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/series"
+}
+
+jobs() { nproc; }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Unpack the base kernel once, then lay the overlay and patches/series over a
+# working copy of it. Only files whose content changed are rewritten, so a
+# rebuild after editing one file recompiles only what depends on it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+STAGE=$BUILD/stage
+MANAGED=$BUILD/managed-files
+
+# Overlay directory in this repository -> where it lands in the kernel tree.
+OVERLAY=(
+	"kernel:kernel"
+	"include:include"
+	"uapi:include/uapi"
+	"docs:Documentation"
+	"selftests:tools/testing/selftests"
+)
+
+unpack_base() {
+	local stamp=$BUILD/base/.unpacked want
+	[ -f "$BASE_TARBALL" ] || die "$BASE_TARBALL is missing: run scripts/install-deps.sh"
+	want=$(stat -c '%s %Y' "$BASE_TARBALL")
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$TREE" ]; then
+		return
+	fi
+	log "unpacking $BASE_TARBALL"
+	rm -rf "$BUILD/base" "$TREE" "$MANAGED"
+	mkdir -p "$BUILD/base"
+	tar -C "$BUILD/base" -xf "$BASE_TARBALL"
+	# Hard links: every later write replaces a file rather than editing it.
+	cp -al "$PRISTINE" "$TREE"
+	echo "$want" >"$stamp"
+}
+
+files_touched_by_series() {
+	local patch
+	series_patches | while read -r patch; do
+		[ -f "$TOP/patches/$patch" ] || die "patches/series names missing file patches/$patch"
+		sed -n -e 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$TOP/patches/$patch"
+	done | sort -u
+}
+
+compose_stage() {
+	local file patch entry src dst
+	rm -rf "$STAGE"
+	mkdir -p "$STAGE"
+	for file in $(files_touched_by_series); do
+		if [ -e "$PRISTINE/$file" ]; then
+			mkdir -p "$STAGE/$(dirname "$file")"
+			cp -p "$PRISTINE/$file" "$STAGE/$file"
+		fi
+	done
+	for patch in $(series_patches); do
+		if ! (cd "$STAGE" && patch -p1 -F0 -N -s --no-backup-if-mismatch \
+			-r - -i "$TOP/patches/$patch"); then
+			die "patches/$patch does not apply cleanly (no fuzz allowed) to Linux $(base_version); refresh it against $PRISTINE"
+		fi
+	done
+	for entry in "${OVERLAY[@]}"; do
+		src=$TOP/${entry%%:*}
+		dst=$STAGE/${entry#*:}
+		[ -d "$src" ] || continue
+		mkdir -p "$dst"
+		cp -a "$src/." "$dst/"
+	done
+}
+
+sync_stage() {
+	local file
+	(cd "$STAGE" && find . -type f | sed 's|^\./||' | sort) >"$MANAGED.new"
+	# Files the overlay or series no longer provides go back to the base.
+	if [ -f "$MANAGED" ]; then
+		comm -23 "$MANAGED" "$MANAGED.new" | while read -r file; do
+			rm -f "$TREE/$file"
+			[ -e "$PRISTINE/$file" ] && cp -p "$PRISTINE/$file" "$TREE/$file"
+		done
+	fi
+	rsync -rc "$STAGE/" "$TREE/"
+	mv "$MANAGED.new" "$MANAGED"
+}
+
+"$(dirname "$0")/install-deps.sh"
+unpack_base
+compose_stage
+sync_stage
+log "Linux $(base_version) with $(series_patches | wc -l) patches and the overlay in $TREE"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Boot the test kernel in QEMU and run one guest job (scripts/guest/run-JOB.sh).
+# usage: run-guest.sh JOB [LOGNAME] [KERNEL-ARGS...]
+# The console goes to build/logs/LOGNAME.console, the guest's test output
+# (its second serial port) to build/logs/LOGNAME.results; STREAM=1 echoes the
+# latter while the guest runs. The run fails if the guest goes quiet for
+# QUIET_TIMEOUT seconds (default 120), panics, warns, or does not power off.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: $0 JOB [LOGNAME] [KERNEL-ARGS...]"
+job=$1
+name=${2:-$1}
+shift $(($# >= 2 ? 2 : 1))
+kernel=${KERNEL:-$BUILD/bzImage}
+initrd=${INITRD:-$BUILD/initramfs.cpio.gz}
+quiet_timeout=${QUIET_TIMEOUT:-120}
+[ -f "$kernel" ] || die "$kernel is missing: run 'make kernel'"
+[ -f "$initrd" ] || die "$initrd is missing: run 'make initramfs'"
+
+mkdir -p "$LOGS"
+console=$LOGS/$name.console
+results=$LOGS/$name.results
+: >"$console"
+: >"$results"
+
+accel=$("$TOP/scripts/probe-accel.sh")
+qemu-system-x86_64 -accel "$accel" -m 1G -smp 2 -display none -monitor none \
+	-no-reboot -kernel "$kernel" -initrd "$initrd" \
+	-serial "file:$console" -serial "file:$results" \
+	-append "console=ttyS0 cma=32M panic=-1 run=$job $*" </dev/null &
+qemu=$!
+
+streamer=
+if [ "${STREAM:-0}" = 1 ]; then
+	tail -n +1 -f "$results" --pid="$qemu" &
+	streamer=$!
+fi
+
+last=-1
+quiet_since=$SECONDS
+while kill -0 "$qemu" 2>/dev/null; do
+	sleep 2
+	size=$(($(stat -c %s "$console") + $(stat -c %s "$results")))
+	if [ "$size" != "$last" ]; then
+		last=$size
+		quiet_since=$SECONDS
+	elif ((SECONDS - quiet_since >= quiet_timeout)); then
+		kill "$qemu" 2>/dev/null || true
+		wait "$qemu" 2>/dev/null || true
+		echo "error: guest '$name' silent for ${quiet_timeout}s; last console lines:" >&2
+		tail -n 40 "$console" >&2
+		exit 1
+	fi
+done
+wait "$qemu" || true
+[ -z "$streamer" ] || wait "$streamer" 2>/dev/null || true
+
+splat='Kernel panic|BUG:|WARNING:|Oops|general protection fault|INFO: task .* blocked|possible recursive locking|KASAN|kmemleak|UBSAN'
+if grep -Eq "$splat" "$console"; then
+	echo "error: guest '$name' logged a kernel splat (full log: $console):" >&2
+	grep -E -A 25 "$splat" "$console" | head -n 80 >&2
+	exit 1
+fi
+if ! grep -q 'guest: powering off' "$console"; then
+	echo "error: guest '$name' did not power off cleanly; last console lines:" >&2
+	tail -n 40 "$console" >&2
+	exit 1
+fi

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Turn test output into counts.
+
+  tap.py split-guest RESULTS LISTFILE OUTDIR
+      Split the guest's results port output ("### suite NAME" ... "### end NAME
+      rc=N") into OUTDIR/guest-NAME.tap, one per suite of LISTFILE. A suite
+      that exited non-zero without a failing case, did not finish, or never
+      ran gets a failing case of its own.
+  tap.py summary DIR
+      Count the test cases of every DIR/*.tap (TAP or KTAP: leaves only, so
+      a suite's own result line is not counted twice), print a line per file
+      and then "N passed, N failed[, N skipped]". Exit 1 on any failure or if
+      nothing ran.
+"""
+import os
+import re
+import sys
+
+RESULT = re.compile(r'^(\s*)(ok|not ok)\b\s*\d*\s*-?\s*(.*)$')
+PLAN = re.compile(r'^1\.\.(\d+)')
+SKIP = re.compile(r'#\s*SKIP', re.IGNORECASE)
+
+
+def split_guest(results, listfile, outdir):
+    with open(listfile) as f:
+        expected = [line.split()[0] for line in f
+                    if line.strip() and not line.startswith('#')]
+    suites, current, ended = {}, None, {}
+    with open(results, errors='replace') as f:
+        for raw in f:
+            line = raw.rstrip('\r\n')
+            m = re.match(r'^### suite (\S+)', line)
+            if m:
+                current = m.group(1)
+                suites[current] = []
+                continue
+            m = re.match(r'^### end (\S+) rc=(\d+)', line)
+            if m:
+                ended[m.group(1)] = int(m.group(2))
+                current = None
+                continue
+            if current:
+                suites[current].append(line)
+    os.makedirs(outdir, exist_ok=True)
+    for name in expected:
+        lines = suites.get(name)
+        if lines is None:
+            lines = ['not ok 1 %s never ran (guest died first?)' % name]
+        elif name not in ended:
+            lines.append('not ok %s did not finish (guest crashed or hung)' % name)
+        elif ended[name] != 0 and not any(
+                RESULT.match(l) and RESULT.match(l).group(2) == 'not ok'
+                for l in lines):
+            lines.append('not ok %s exited with status %d' % (name, ended[name]))
+        with open(os.path.join(outdir, 'guest-%s.tap' % name), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+
+
+def count(path):
+    passed = failed = skipped = 0
+    results = []
+    plan = None
+    with open(path, errors='replace') as f:
+        for raw in f:
+            line = raw.rstrip('\r\n')
+            m = RESULT.match(line)
+            if m:
+                results.append((len(m.group(1)), m.group(2), m.group(3)))
+                continue
+            m = PLAN.match(line)
+            if m and plan is None:
+                plan = int(m.group(1))
+    top = 0
+    for i, (depth, status, rest) in enumerate(results):
+        if depth == 0:
+            top += 1
+        if i > 0 and results[i - 1][0] > depth:
+            continue  # a parent: its children were counted
+        if SKIP.search(rest):
+            skipped += 1
+        elif status == 'ok':
+            passed += 1
+        else:
+            failed += 1
+    if plan is not None and top < plan:
+        failed += plan - top  # planned cases that never reported
+    return passed, failed, skipped
+
+
+def summary(directory):
+    total = [0, 0, 0]
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith('.tap'):
+            continue
+        p, f, s = count(os.path.join(directory, name))
+        total = [total[0] + p, total[1] + f, total[2] + s]
+        print('  %-34s %4d passed %4d failed %4d skipped' % (name[:-4], p, f, s))
+    line = '%d passed, %d failed' % (total[0], total[1])
+    if total[2]:
+        line += ', %d skipped' % total[2]
+    print(line)
+    return 0 if total[1] == 0 and total[0] > 0 else 1
+
+
+def main(argv):
+    if len(argv) == 5 and argv[1] == 'split-guest':
+        split_guest(argv[2], argv[3], argv[4])
+        return 0
+    if len(argv) == 3 and argv[1] == 'summary':
+        return summary(argv[2])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
