@@ -26,3 +26,22 @@ series_patches() {
 }
 
 jobs() { nproc; }
+
+# Overlay directories of this repository and where each lands in the tree.
+OVERLAY_DIRS=(kernel include uapi docs selftests)
+overlay_target() {
+	case $1 in
+	uapi/*) echo "include/$1" ;;
+	docs/*) echo "Documentation/${1#docs/}" ;;
+	selftests/*) echo "tools/testing/selftests/${1#selftests/}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# Every file of the overlay, as a path in this repository.
+overlay_files() {
+	local dir
+	for dir in "${OVERLAY_DIRS[@]}"; do
+		[ -d "$TOP/$dir" ] && (cd "$TOP" && find "$dir" -type f)
+	done | LC_ALL=C sort
+}

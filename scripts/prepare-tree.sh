@@ -8,15 +8,6 @@ set -euo pipefail
 STAGE=$BUILD/stage
 MANAGED=$BUILD/managed-files
 
-# Overlay directory in this repository -> where it lands in the kernel tree.
-OVERLAY=(
-	"kernel:kernel"
-	"include:include"
-	"uapi:include/uapi"
-	"docs:Documentation"
-	"selftests:tools/testing/selftests"
-)
-
 unpack_base() {
 	local stamp=$BUILD/base/.unpacked want
 	[ -f "$BASE_TARBALL" ] || die "$BASE_TARBALL is missing: run scripts/install-deps.sh"
@@ -42,7 +33,7 @@ files_touched_by_series() {
 }
 
 compose_stage() {
-	local file patch entry src dst
+	local file patch
 	rm -rf "$STAGE"
 	mkdir -p "$STAGE"
 	for file in $(files_touched_by_series); do
@@ -57,12 +48,9 @@ compose_stage() {
 			die "patches/$patch does not apply cleanly (no fuzz allowed) to Linux $(base_version); refresh it against $PRISTINE"
 		fi
 	done
-	for entry in "${OVERLAY[@]}"; do
-		src=$TOP/${entry%%:*}
-		dst=$STAGE/${entry#*:}
-		[ -d "$src" ] || continue
-		mkdir -p "$dst"
-		cp -a "$src/." "$dst/"
+	for file in $(overlay_files); do
+		mkdir -p "$STAGE/$(dirname "$(overlay_target "$file")")"
+		cp -p "$TOP/$file" "$STAGE/$(overlay_target "$file")"
 	done
 }
 
