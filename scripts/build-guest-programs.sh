@@ -28,3 +28,4 @@ cc_upstream() {
 cc_upstream dmabuf-heap "$selftests/dmabuf-heaps/dmabuf-heap.c"
 cc_upstream test_core "$selftests/cgroup/test_core.c" "$selftests/cgroup/cgroup_util.c"
 cc test_buffer "$selftests/cgroup/test_buffer.c" "$selftests/cgroup/cgroup_util.c"
+make -s -C "$TOP/tools" UAPI="$uapi" OUT="$BUILD/tools" CC="ccache gcc"

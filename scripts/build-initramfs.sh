@@ -6,12 +6,13 @@ set -euo pipefail
 
 root=$BUILD/initramfs
 rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,guest,tests}
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,guest,tests,usr/bin}
 cp /bin/busybox "$root/bin/busybox"
 cp "$TOP/scripts/guest/init" "$root/init"
 cp "$TOP"/scripts/guest/run-*.sh "$root/guest/"
 cp "$TOP/scripts/guest/check.list" "$root/tests/"
-cp "$BUILD"/guest-bin/* "$root/tests/"
+cp "$BUILD"/guest-bin/* "$TOP"/tools/tests/*.sh "$root/tests/"
+cp "$BUILD"/tools/* "$root/usr/bin/"
 cat >"$root/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/:/bin/false

@@ -67,6 +67,7 @@ void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 
 struct buffer_cg *buffer_cg_get_current(void);
 struct buffer_cg *buffer_cg_get_task(struct task_struct *task);
+struct buffer_cg *buffer_cg_get_charge_target(int charge_fd);
 void buffer_cg_put(struct buffer_cg *cg);
 
 int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
@@ -116,6 +117,12 @@ static inline struct buffer_cg *buffer_cg_get_current(void)
 }
 
 static inline struct buffer_cg *buffer_cg_get_task(struct task_struct *task)
+{
+	return NULL;
+}
+
+/* Without the controller, nothing is charged to anyone. */
+static inline struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
 {
 	return NULL;
 }

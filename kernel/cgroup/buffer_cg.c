@@ -18,21 +18,28 @@
  */
 
 #include <linux/buffer_cg.h>
+#include <linux/capability.h>
 #include <linux/cgroup.h>
 #include <linux/ctype.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/idr.h>
+#include <linux/kernfs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
 #include <linux/overflow.h>
 #include <linux/page_counter.h>
 #include <linux/percpu-refcount.h>
+#include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
+
+#include "cgroup-internal.h"
 
 /*
  * Counters hold bytes. page_counter was written for pages, but its arithmetic
@@ -583,6 +590,143 @@ void buffer_cg_put(struct buffer_cg *cg)
 		css_put(&cg->css);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_put);
+
+/*
+ * An internal cgroup2 mount. Its inodes let a charge target named by pidfd be
+ * checked exactly like one named by a cgroup fd: through the permissions of
+ * the target's cgroup.procs. Mounted before userspace can mount cgroup2, so
+ * it applies no mount options over the user's.
+ */
+static struct vfsmount *buffer_cg_mnt;
+
+static int __init buffer_cg_mount(void)
+{
+	struct file_system_type *type = get_fs_type("cgroup2");
+	struct vfsmount *mnt;
+
+	if (!type)
+		return -ENODEV;
+	mnt = kern_mount(type);
+	put_filesystem(type);
+	if (IS_ERR(mnt))
+		return PTR_ERR(mnt);
+	buffer_cg_mnt = mnt;
+	return 0;
+}
+late_initcall(buffer_cg_mount);
+
+/*
+ * May current charge @dst? Its own cgroup, with CAP_SYS_RESOURCE, or a
+ * cgroup it could move a process into: inside its cgroup namespace, with
+ * write permission on the cgroup's cgroup.procs (a delegated cgroup).
+ */
+static int buffer_cg_may_charge(struct cgroup *dst)
+{
+	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
+	struct cgroup *own;
+	struct inode *inode;
+	int ret;
+
+	rcu_read_lock();
+	own = task_dfl_cgroup(current);
+	rcu_read_unlock();
+	if (own == dst || capable(CAP_SYS_RESOURCE))
+		return 0;
+	if (!buffer_cg_mnt || !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
+		return -EPERM;
+
+	/* cgroup_mutex keeps procs_file.kn from going away under us. */
+	cgroup_lock();
+	if (cgroup_is_dead(dst) || !dst->procs_file.kn) {
+		ret = -ESRCH;
+		goto out;
+	}
+	inode = kernfs_get_inode(buffer_cg_mnt->mnt_sb, dst->procs_file.kn);
+	if (!inode) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = inode_permission(&nop_mnt_idmap, inode, MAY_WRITE) ? -EPERM : 0;
+	iput(inode);
+out:
+	cgroup_unlock();
+	return ret;
+}
+
+/* The cgroup named by a pidfd (its process's) or by a cgroup2 directory fd. */
+static struct cgroup *buffer_cg_fd_cgroup(struct file *file)
+{
+	struct cgroup_subsys_state *css;
+	struct task_struct *task;
+	struct cgroup *cgrp;
+	struct pid *pid;
+
+	pid = pidfd_pid(file);
+	if (!IS_ERR(pid)) {
+		task = get_pid_task(pid, PIDTYPE_PID);
+		if (!task || (task->flags & PF_EXITING)) {
+			if (task)
+				put_task_struct(task);
+			return ERR_PTR(-ESRCH);
+		}
+		rcu_read_lock();
+		cgrp = task_dfl_cgroup(task);
+		cgroup_get(cgrp);
+		rcu_read_unlock();
+		put_task_struct(task);
+		return cgrp;
+	}
+
+	css = css_tryget_online_from_dir(file->f_path.dentry, NULL);
+	if (IS_ERR(css))
+		return PTR_ERR(css) == -ENOENT ? ERR_PTR(-ESRCH) : ERR_PTR(-EINVAL);
+	cgrp = css->cgroup;
+	if (!cgroup_on_dfl(cgrp)) {
+		cgroup_put(cgrp);
+		return ERR_PTR(-EINVAL);
+	}
+	return cgrp;
+}
+
+/**
+ * buffer_cg_get_charge_target() - get the cgroup a charge_fd names
+ * @charge_fd: a pidfd (its process's cgroup) or a cgroup2 directory fd
+ *
+ * Resolves the cgroup that an allocator or a transfer names and checks that
+ * the caller may charge it: its own cgroup, a cgroup it may move processes
+ * into (write permission on its cgroup.procs, inside its cgroup namespace),
+ * or any cgroup with CAP_SYS_RESOURCE. The charge lands on the nearest
+ * cgroup with the controller enabled, as it would for a process in it.
+ *
+ * Return: a reference to put with buffer_cg_put(), NULL if the controller
+ * is disabled, or ERR_PTR(): -EBADF if @charge_fd is not open, -EINVAL if it
+ * is neither a pidfd nor a cgroup2 directory, -ESRCH if the process exited
+ * (or the cgroup was removed), -EPERM if the caller may not charge it.
+ */
+struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
+{
+	struct cgroup_subsys_state *css;
+	struct cgroup *cgrp;
+	int ret;
+
+	CLASS(fd, f)(charge_fd);
+	if (fd_empty(f))
+		return ERR_PTR(-EBADF);
+
+	cgrp = buffer_cg_fd_cgroup(fd_file(f));
+	if (IS_ERR(cgrp))
+		return ERR_CAST(cgrp);
+	ret = buffer_cg_may_charge(cgrp);
+	if (ret) {
+		cgroup_put(cgrp);
+		return ERR_PTR(ret);
+	}
+	css = cgroup_subsys_enabled(buffer_cgrp_subsys) ?
+	      cgroup_get_e_css(cgrp, &buffer_cgrp_subsys) : NULL;
+	cgroup_put(cgrp);
+	return css_buffer_cg(css);
+}
+EXPORT_SYMBOL_GPL(buffer_cg_get_charge_target);
 
 static bool buffer_cg_device_name_valid(const char *name)
 {

@@ -9,7 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <drm/drm.h>
+#include <drm/drm_mode.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,8 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -528,6 +534,404 @@ out:
 	return ret;
 }
 
+static void close_fds(const int *fds, size_t n)
+{
+	while (n--)
+		if (fds[n] >= 0)
+			close(fds[n]);
+}
+
+static int pidfd_open(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Allocate @len from @heap_fd, charged to whatever @charge_fd names. */
+static int alloc_charged(int heap_fd, size_t len, int charge_fd)
+{
+	struct dma_heap_allocation_data data = {
+		.len = len,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+		.heap_flags = DMA_HEAP_FLAG_CHARGE_FD,
+		.charge_fd = charge_fd,
+	};
+
+	return ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0 ? -errno : (int)data.fd;
+}
+
+static int transfer_charge(int buf_fd, int charge_fd)
+{
+	struct dma_buf_transfer_charge arg = { .charge_fd = charge_fd };
+
+	return ioctl(buf_fd, DMA_BUF_IOCTL_TRANSFER_CHARGE, &arg) < 0 ? -errno : 0;
+}
+
+static int open_system_heap(void)
+{
+	return open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+}
+
+static int idle(const char *cgroup, void *arg)
+{
+	pause();
+	return 0;
+}
+
+/* A process that idles in @cgroup until killed. */
+static pid_t start_idler(const char *cgroup)
+{
+	pid_t pid = cg_run_nowait(cgroup, idle, NULL);
+
+	if (pid > 0 && cg_wait_for_proc_count(cgroup, 1)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+static void stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+struct one_hop_args {
+	const char *client_cg;
+	pid_t client;
+	int by_cgroup_fd;
+};
+
+/* The allocator: charge 1 MiB to the client; nothing lands on itself. */
+static int allocate_for_client(const char *cgroup, void *arg)
+{
+	struct one_hop_args *a = arg;
+	int heap = open_system_heap(), charge_fd, buf;
+
+	charge_fd = a->by_cgroup_fd ? open(a->client_cg, O_DIRECTORY | O_RDONLY) :
+				      pidfd_open(a->client);
+	if (heap < 0 || charge_fd < 0)
+		return 1;
+	buf = alloc_charged(heap, MB, charge_fd);
+	if (buf < 0)
+		return 2;
+	if (current_of(a->client_cg, SYSTEM) != MB || current_of(cgroup, SYSTEM) != 0 ||
+	    buffer_value(a->client_cg, "buffer.stat", SYSTEM, "buffers") != 1)
+		return 3;
+	close(buf);
+	if (current_of(a->client_cg, SYSTEM) != 0)
+		return 4;
+	/* Over the client's limit: refused, counted in the client's events. */
+	if (write_max(a->client_cg, SYSTEM " 1M") ||
+	    alloc_charged(heap, 2 * MB, charge_fd) != -ENOMEM ||
+	    buffer_value(a->client_cg, "buffer.events.local", SYSTEM, "max") != 1 ||
+	    buffer_value(cgroup, "buffer.events", SYSTEM, "max") != 0 ||
+	    current_of(a->client_cg, SYSTEM) != 0 || current_of(cgroup, SYSTEM) != 0)
+		return 5;
+	return 0;
+}
+
+static int check_one_hop(const char *root, int by_cgroup_fd)
+{
+	char *allocator = make_cgroup(root, "buffer_test_allocator");
+	char *client = make_cgroup(root, "buffer_test_client");
+	struct one_hop_args args = { .client_cg = client, .by_cgroup_fd = by_cgroup_fd };
+	int ret = KSFT_FAIL, status = -1;
+
+	if (!allocator || !client)
+		goto out;
+	args.client = start_idler(client);
+	if (args.client < 0)
+		goto out;
+	status = cg_run(allocator, allocate_for_client, &args);
+	if (status)
+		ksft_print_msg("allocator step %d failed\n", status);
+	else
+		ret = KSFT_PASS;
+out:
+	stop(args.client);
+	remove_cgroup(allocator);
+	remove_cgroup(client);
+	return ret;
+}
+
+/* One hop: an allocator charges its client named by pidfd. */
+static int test_buffer_charge_fd_pidfd(const char *root)
+{
+	return check_one_hop(root, 0);
+}
+
+/* One hop: an allocator charges a cgroup named by a cgroup2 fd. */
+static int test_buffer_charge_fd_cgroup(const char *root)
+{
+	return check_one_hop(root, 1);
+}
+
+struct two_hop_args {
+	int sock;
+	pid_t client;
+	const char *client_cg;
+};
+
+/*
+ * The middle process (a compositor): receives a buffer charged to it,
+ * passes its charge on to the client, and reports over the socket.
+ */
+static int forward_charge(const char *cgroup, void *arg)
+{
+	struct two_hop_args *a = arg;
+	int buf = recv_fd(a->sock), client = pidfd_open(a->client);
+	char result = 'F', done;
+
+	if (buf >= 0 && client >= 0 && current_of(cgroup, SYSTEM) == MB &&
+	    transfer_charge(buf, client) == 0 && current_of(cgroup, SYSTEM) == 0)
+		result = 'T';
+	if (write(a->sock, &result, 1) != 1 || read(a->sock, &done, 1) != 1)
+		return 1;
+	return 0;
+}
+
+/* Two hops: allocator -> middle (charge_fd) -> client (transfer). */
+static int test_buffer_two_hops(const char *root)
+{
+	char *allocator = make_cgroup(root, "buffer_test_allocator");
+	char *middle = make_cgroup(root, "buffer_test_middle");
+	char *client = make_cgroup(root, "buffer_test_client");
+	struct two_hop_args args = { .client_cg = client };
+	int ret = KSFT_FAIL, sv[2] = { -1, -1 }, heap = -1, pidfd = -1, buf = -1;
+	pid_t middle_pid = -1;
+	char result = 0;
+
+	if (!allocator || !middle || !client || socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		goto out;
+	args.client = start_idler(client);
+	args.sock = sv[1];
+	middle_pid = cg_run_nowait(middle, forward_charge, &args);
+	if (args.client < 0 || middle_pid < 0 || cg_enter_current(allocator))
+		goto out;
+	heap = open_system_heap();
+	pidfd = pidfd_open(middle_pid);
+	buf = alloc_charged(heap, MB, pidfd);
+	if (buf < 0 || send_fd(sv[0], buf))
+		goto out;
+	close(buf);
+	buf = -1;
+	if (read(sv[0], &result, 1) != 1 || result != 'T')
+		goto out;
+	if (current_of(client, SYSTEM) != MB || current_of(middle, SYSTEM) != 0 ||
+	    current_of(allocator, SYSTEM) != 0 ||
+	    buffer_value(middle, "buffer.stat", SYSTEM, "transfers_out") != 1 ||
+	    buffer_value(client, "buffer.stat", SYSTEM, "transfers_in") != 1 ||
+	    buffer_value(client, "buffer.stat", SYSTEM, "buffers") != 1)
+		goto out;
+	/* The middle process lets go: the client's charge goes with the buffer. */
+	if (write(sv[0], "x", 1) != 1 || waitpid(middle_pid, NULL, 0) != middle_pid)
+		goto out;
+	middle_pid = -1;
+	if (current_of(client, SYSTEM) != 0)
+		goto out;
+	ret = KSFT_PASS;
+out:
+	cg_enter_current(root);
+	stop(middle_pid);
+	stop(args.client);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	if (buf >= 0)
+		close(buf);
+	if (heap >= 0)
+		close(heap);
+	if (pidfd >= 0)
+		close(pidfd);
+	remove_cgroup(allocator);
+	remove_cgroup(middle);
+	remove_cgroup(client);
+	return ret;
+}
+
+/* A dma-buf exported by vgem through PRIME; vgem does not charge it. */
+static int uncharged_dmabuf(void)
+{
+	struct drm_mode_create_dumb create = { .width = 64, .height = 64, .bpp = 32 };
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	int card = open("/dev/dri/card0", O_RDWR | O_CLOEXEC), ret = -1;
+
+	if (card < 0)
+		return -1;
+	if (!ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create)) {
+		prime.handle = create.handle;
+		if (!ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
+			ret = prime.fd;
+	}
+	close(card);
+	return ret;
+}
+
+/* Every documented errno, each with nothing charged or moved. */
+static int test_buffer_charge_errors(const char *root)
+{
+	char *target = make_cgroup(root, "buffer_test_target");
+	int ret = KSFT_FAIL, heap = open_system_heap(), file = -1, cgfd = -1;
+	int buf = -1, uncharged = -1, pidfd = -1, saved0 = -1, tmp = -1;
+	struct dma_heap_allocation_data data = {
+		.len = MB, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	struct dma_buf_transfer_charge bad_flags = { .flags = 1 };
+	pid_t child;
+
+	if (!target || heap < 0)
+		goto out;
+	cgfd = open(target, O_DIRECTORY | O_RDONLY);
+	file = open("/proc/self/stat", O_RDONLY);
+	tmp = open("/tmp", O_DIRECTORY | O_RDONLY);
+	if (cgfd < 0 || file < 0 || tmp < 0)
+		goto out;
+	if (alloc_charged(heap, MB, 9999) != -EBADF ||
+	    alloc_charged(heap, MB, file) != -EINVAL ||
+	    alloc_charged(heap, MB, tmp) != -EINVAL)
+		goto out;
+	data.heap_flags = DMA_HEAP_FLAG_CHARGE_FD;
+	data.charge_fd = cgfd;
+	data.__reserved = 1;
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data) == 0 || errno != EINVAL)
+		goto out;
+	data.heap_flags = 1ULL << 1;
+	data.__reserved = 0;
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data) == 0 || errno != EINVAL)
+		goto out;
+	/* Without the flag, the new fields are ignored. */
+	data.heap_flags = 0;
+	data.charge_fd = 9999;
+	data.__reserved = 7;
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data))
+		goto out;
+	close(data.fd);
+
+	/* The pidfd of an exited process, before and after it is reaped. */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	pidfd = pidfd_open(child);
+	if (pidfd < 0)
+		goto out;
+	usleep(100000);
+	if (alloc_charged(heap, MB, pidfd) != -ESRCH)
+		goto out;
+	waitpid(child, NULL, 0);
+	if (alloc_charged(heap, MB, pidfd) != -ESRCH)
+		goto out;
+
+	/* fd 0 is a charge_fd like any other. */
+	saved0 = dup(0);
+	if (saved0 < 0 || dup2(cgfd, 0) != 0)
+		goto out;
+	buf = alloc_charged(heap, MB, 0);
+	dup2(saved0, 0);
+	if (buf < 0 || current_of(target, SYSTEM) != MB)
+		goto out;
+
+	if (transfer_charge(buf, 9999) != -EBADF || transfer_charge(buf, file) != -EINVAL ||
+	    ioctl(buf, DMA_BUF_IOCTL_TRANSFER_CHARGE, &bad_flags) == 0 || errno != EINVAL ||
+	    transfer_charge(buf, pidfd) != -ESRCH || current_of(target, SYSTEM) != MB)
+		goto out;
+
+	/* A dma-buf that carries no charge cannot be transferred. */
+	uncharged = uncharged_dmabuf();
+	if (uncharged < 0) {
+		ksft_print_msg("no uncharged dma-buf from vgem\n");
+		goto out;
+	}
+	if (transfer_charge(uncharged, cgfd) != -EOPNOTSUPP ||
+	    current_of(target, SYSTEM) != MB)
+		goto out;
+	close(buf);
+	buf = -1;
+	if (current_of(target, SYSTEM) != 0 || current_of(root, SYSTEM) < 0)
+		goto out;
+	ret = KSFT_PASS;
+out:
+	close_fds((int[]){ saved0, heap, file, tmp, cgfd, buf, uncharged, pidfd }, 8);
+	remove_cgroup(target);
+	return ret;
+}
+
+struct permission_args {
+	int heap, locked_fd, delegated_fd, own_fd;
+	const char *locked, *delegated, *own;
+};
+
+/* As an unprivileged user, charge what we may and nothing else. */
+static int charge_unprivileged(const char *cgroup, void *arg)
+{
+	struct permission_args *a = arg;
+	int buf;
+
+	if (setgid(65534) || setuid(65534))
+		return 1;
+	if (alloc_charged(a->heap, MB, a->locked_fd) != -EPERM ||
+	    current_of(a->locked, SYSTEM) != 0)
+		return 2;
+	buf = alloc_charged(a->heap, MB, a->delegated_fd);
+	if (buf < 0 || current_of(a->delegated, SYSTEM) != MB)
+		return 3;
+	/* A transfer needs the same right over its target. */
+	if (transfer_charge(buf, a->locked_fd) != -EPERM ||
+	    current_of(a->locked, SYSTEM) != 0 || current_of(a->delegated, SYSTEM) != MB)
+		return 4;
+	close(buf);
+	/* Its own cgroup, though not writable, it may always charge. */
+	buf = alloc_charged(a->heap, MB, a->own_fd);
+	if (buf < 0 || current_of(a->own, SYSTEM) != MB)
+		return 5;
+	close(buf);
+	return 0;
+}
+
+/*
+ * Who may charge a cgroup: itself, a delegate (cgroup.procs chowned to it),
+ * CAP_SYS_RESOURCE (the other tests run as root); nobody else.
+ */
+static int test_buffer_charge_permissions(const char *root)
+{
+	char *locked = make_cgroup(root, "buffer_test_locked");
+	char *delegated = make_cgroup(root, "buffer_test_delegated");
+	char *own = make_cgroup(root, "buffer_test_own");
+	struct permission_args a = {
+		.heap = -1, .locked_fd = -1, .delegated_fd = -1, .own_fd = -1,
+		.locked = locked, .delegated = delegated, .own = own,
+	};
+	int ret = KSFT_FAIL, status;
+	char *procs = NULL;
+
+	if (!locked || !delegated || !own)
+		goto out;
+	procs = cg_control(delegated, "cgroup.procs");
+	if (chown(procs, 65534, 65534))
+		goto out;
+	a.heap = open_system_heap();
+	a.locked_fd = open(locked, O_DIRECTORY | O_RDONLY);
+	a.delegated_fd = open(delegated, O_DIRECTORY | O_RDONLY);
+	a.own_fd = open(own, O_DIRECTORY | O_RDONLY);
+	if (a.heap < 0 || a.locked_fd < 0 || a.delegated_fd < 0 || a.own_fd < 0)
+		goto out;
+	status = cg_run(own, charge_unprivileged, &a);
+	if (status) {
+		ksft_print_msg("unprivileged step %d failed\n", status);
+		goto out;
+	}
+	ret = KSFT_PASS;
+out:
+	close_fds((int[]){ a.heap, a.locked_fd, a.delegated_fd, a.own_fd }, 4);
+	free(procs);
+	remove_cgroup(locked);
+	remove_cgroup(delegated);
+	remove_cgroup(own);
+	return ret;
+}
+
 #define T(x) { x, #x }
 static struct buffer_test {
 	int (*fn)(const char *root);
@@ -541,6 +945,11 @@ static struct buffer_test {
 	T(test_buffer_hierarchy),
 	T(test_buffer_fd_passing_and_rmdir),
 	T(test_buffer_failed_allocations),
+	T(test_buffer_charge_fd_pidfd),
+	T(test_buffer_charge_fd_cgroup),
+	T(test_buffer_two_hops),
+	T(test_buffer_charge_errors),
+	T(test_buffer_charge_permissions),
 };
 #undef T
 

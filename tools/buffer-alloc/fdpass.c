@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include "fdpass.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int send_msg(int sock, const char *msg, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = strlen(msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cmsg;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cmsg = CMSG_FIRSTHDR(&mh);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+ssize_t recv_msg(int sock, char *msg, size_t size, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = msg, .iov_len = size - 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	*fd = -1;
+	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	msg[n] = '\0';
+	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg))
+		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	return n;
+}
+
+pid_t peer_pid(int sock)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return -1;
+	return cred.pid;
+}
+
+int pidfd_open(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+int heap_alloc(const char *heap, size_t len, int charge_fd)
+{
+	struct dma_heap_allocation_data data = {
+		.len = len,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	char path[PATH_MAX];
+	int heap_fd, ret;
+
+	if (charge_fd >= 0) {
+		data.heap_flags = DMA_HEAP_FLAG_CHARGE_FD;
+		data.charge_fd = charge_fd;
+	}
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap);
+	heap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (heap_fd < 0)
+		return -errno;
+	ret = ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) ? -errno : (int)data.fd;
+	close(heap_fd);
+	return ret;
+}
+
+int transfer_charge(int buf, int charge_fd)
+{
+	struct dma_buf_transfer_charge arg = { .charge_fd = charge_fd };
+
+	return ioctl(buf, DMA_BUF_IOCTL_TRANSFER_CHARGE, &arg) ? -errno : 0;
+}
+
+static int unix_socket(const char *path, struct sockaddr_un *addr)
+{
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(addr->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(addr->sun_path, path);
+	return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+}
+
+int listen_on(const char *path)
+{
+	struct sockaddr_un addr;
+	int sock = unix_socket(path, &addr);
+
+	if (sock < 0)
+		return -1;
+	unlink(path);
+	if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) || listen(sock, 16)) {
+		close(sock);
+		return -1;
+	}
+	return sock;
+}
+
+int connect_to(const char *path)
+{
+	struct sockaddr_un addr;
+	int sock = unix_socket(path, &addr);
+
+	if (sock < 0)
+		return -1;
+	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr))) {
+		close(sock);
+		return -1;
+	}
+	return sock;
+}
+
+int request_buffer(const char *path, size_t len, const char *heap)
+{
+	char msg[MSG_MAX];
+	int sock = connect_to(path), fd, err;
+
+	if (sock < 0)
+		return -errno;
+	snprintf(msg, sizeof(msg), "ALLOC %zu %s", len, heap);
+	err = send_msg(sock, msg, -1);
+	if (!err && recv_msg(sock, msg, sizeof(msg), &fd) < 0)
+		err = -errno;
+	close(sock);
+	if (err)
+		return err;
+	if (strncmp(msg, "OK ", 3) || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return strncmp(msg, "ERR ", 4) ? -EPROTO : -atoi(msg + 4);
+	}
+	return fd;
+}
+
+int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'G': v <<= 10; /* fall through */
+	case 'M': v <<= 10; /* fall through */
+	case 'K': v <<= 10; end++; break;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
