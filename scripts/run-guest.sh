@@ -5,6 +5,7 @@
 # (its second serial port) to build/logs/LOGNAME.results; STREAM=1 echoes the
 # latter while the guest runs. The run fails if the guest goes quiet for
 # QUIET_TIMEOUT seconds (default 120), panics, warns, or does not power off.
+# CMA sets the size of the default CMA area (default 32M, as in the spec).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +16,7 @@ shift $(($# >= 2 ? 2 : 1))
 kernel=${KERNEL:-$BUILD/bzImage}
 initrd=${INITRD:-$BUILD/initramfs.cpio.gz}
 quiet_timeout=${QUIET_TIMEOUT:-120}
+cma=${CMA:-32M}
 [ -f "$kernel" ] || die "$kernel is missing: run 'make kernel'"
 [ -f "$initrd" ] || die "$initrd is missing: run 'make initramfs'"
 
@@ -28,7 +30,7 @@ accel=$("$TOP/scripts/probe-accel.sh")
 qemu-system-x86_64 -accel "$accel" -m 1G -smp 2 -display none -monitor none \
 	-no-reboot -kernel "$kernel" -initrd "$initrd" \
 	-serial "file:$console" -serial "file:$results" \
-	-append "console=ttyS0 cma=32M panic=-1 run=$job $*" </dev/null &
+	-append "console=ttyS0 cma=$cma panic=-1 run=$job $*" </dev/null &
 qemu=$!
 
 streamer=

@@ -488,7 +488,9 @@ EXPORT_SYMBOL_GPL(buffer_cg_charge_release);
  * All or nothing: @to is charged first, then the old cgroup uncharged, so a
  * refusal by @to's limits (counted in its buffer.events) leaves the charge
  * where it was. Ancestors shared by both cgroups see no change. Both cgroups'
- * buffer.stat count the transfer. The caller serializes calls on one record.
+ * buffer.stat count the transfer. Concurrent transfers of one record are
+ * safe: each one that returns 0 took effect, the last one wins. The caller
+ * keeps the record from being released meanwhile.
  *
  * Context: Process context; may sleep on the first charge of @to.
  * Return: 0 on success, -EOPNOTSUPP if @charge holds no charge, -ENOMEM if a
@@ -497,9 +499,11 @@ EXPORT_SYMBOL_GPL(buffer_cg_charge_release);
 int buffer_cg_charge_transfer(struct buffer_cg_charge *charge,
 			      struct buffer_cg *to)
 {
-	struct buffer_cg_pool *from = charge->pool, *target, *shared;
+	struct buffer_cg_pool *from, *target, *shared;
 	int ret;
 
+again:
+	from = READ_ONCE(charge->pool);
 	if (!from || !to)
 		return -EOPNOTSUPP;
 	if (from->cg == to)
@@ -514,12 +518,17 @@ int buffer_cg_charge_transfer(struct buffer_cg_charge *charge,
 	ret = pool_try_charge(target, shared, charge->size);
 	if (ret)
 		return ret;
+	css_get(&to->css);
+	if (cmpxchg(&charge->pool, from, target) != from) {
+		/* Another transfer moved it first: start over from there. */
+		pool_uncharge(target, shared, charge->size);
+		css_put(&to->css);
+		goto again;
+	}
 	pool_uncharge(from, shared, charge->size);
 
-	css_get(&to->css);
 	atomic_long_inc(&target->buffers);
 	atomic64_inc(&target->transfers_in);
-	charge->pool = target;
 	atomic_long_dec(&from->buffers);
 	atomic64_inc(&from->transfers_out);
 	css_put(&from->cg->css);
@@ -530,17 +539,25 @@ EXPORT_SYMBOL_GPL(buffer_cg_charge_transfer);
 /**
  * buffer_cg_charge_show_fdinfo() - print a charge for /proc/<pid>/fdinfo
  * @m: the fdinfo seq_file
- * @charge: the buffer's record; the caller keeps it from changing
+ * @charge: the buffer's record, which must not be released meanwhile
  *
  * Prints ``charge_device:`` and ``charge_cgroup:`` (the path as seen from the
  * reader's cgroup namespace); prints nothing for an uncharged buffer.
+ *
+ * Context: Process context.
  */
 void buffer_cg_charge_show_fdinfo(struct seq_file *m,
 				  const struct buffer_cg_charge *charge)
 {
-	struct buffer_cg_pool *pool = charge->pool;
+	struct buffer_cg_pool *pool;
 	char *path;
 
+	/* Pin the cgroup: a concurrent transfer may drop the record's ref. */
+	rcu_read_lock();
+	pool = READ_ONCE(charge->pool);
+	if (pool && !css_tryget(&pool->cg->css))
+		pool = NULL;
+	rcu_read_unlock();
 	if (!pool)
 		return;
 
@@ -550,6 +567,7 @@ void buffer_cg_charge_show_fdinfo(struct seq_file *m,
 				   current->nsproxy->cgroup_ns) >= 0)
 		seq_printf(m, "charge_cgroup:\t%s\n", path);
 	kfree(path);
+	css_put(&pool->cg->css);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge_show_fdinfo);
 
