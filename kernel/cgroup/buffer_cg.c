@@ -332,30 +332,19 @@ static struct buffer_cg_dev_state *dev_state_tryget(struct buffer_cg_device *dev
 	return state;
 }
 
-/* Takes a device reference for the charge; the uncharge drops it. */
+/* Charge @cg for @state's device; the caller holds a reference on @state. */
 static struct buffer_cg_pool *charge_pool(struct buffer_cg *cg,
-					  struct buffer_cg_device *dev, u64 size)
+					  struct buffer_cg_dev_state *state,
+					  u64 size)
 {
-	struct buffer_cg_dev_state *state;
 	struct buffer_cg_pool *pool;
 	int ret;
 
-	state = dev_state_tryget(dev);
-	if (!state)
-		return ERR_PTR(-ENODEV);
-
 	pool = pool_get(cg, state);
-	if (IS_ERR(pool)) {
-		percpu_ref_put(&state->ref);
+	if (IS_ERR(pool))
 		return pool;
-	}
-
 	ret = pool_try_charge(pool, NULL, size);
-	if (ret) {
-		percpu_ref_put(&state->ref);
-		return ERR_PTR(ret);
-	}
-	return pool;
+	return ret ? ERR_PTR(ret) : pool;
 }
 
 /**
@@ -367,7 +356,9 @@ static struct buffer_cg_pool *charge_pool(struct buffer_cg *cg,
  *
  * The charge succeeds only if @cg and every ancestor stay at or under their
  * buffer.max for @dev; otherwise nothing is charged and the refusal counts in
- * buffer.events of the cgroup whose limit was hit. Most exporters want
+ * buffer.events of the cgroup whose limit was hit. Charges made this way may
+ * be uncharged in any grouping, and must all be uncharged before @dev is
+ * unregistered. Exporters whose buffers can outlive their device want
  * buffer_cg_charge(), which records the charge in the buffer.
  *
  * Context: Process context. The first charge of a (cgroup, device) pair may
@@ -378,9 +369,17 @@ static struct buffer_cg_pool *charge_pool(struct buffer_cg *cg,
 int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 			 u64 usage)
 {
+	struct buffer_cg_dev_state *state;
+	struct buffer_cg_pool *pool;
+
 	if (!cg)
 		return 0;
-	return PTR_ERR_OR_ZERO(charge_pool(cg, dev, usage));
+	state = dev_state_tryget(dev);
+	if (!state)
+		return -ENODEV;
+	pool = charge_pool(cg, state, usage);
+	percpu_ref_put(&state->ref);
+	return PTR_ERR_OR_ZERO(pool);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_try_charge);
 
@@ -388,10 +387,7 @@ EXPORT_SYMBOL_GPL(buffer_cg_try_charge);
  * buffer_cg_uncharge() - undo buffer_cg_try_charge()
  * @cg: the cgroup that was charged
  * @dev: the device that was charged; still registered
- * @usage: bytes to uncharge, as charged
- *
- * Only for charges made with buffer_cg_try_charge(). A driver that needs to
- * uncharge after buffer_cg_unregister_device() must use charge records.
+ * @usage: bytes to uncharge
  *
  * Context: Any context.
  */
@@ -409,9 +405,7 @@ void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 	rcu_read_unlock();
 	if (WARN_ON_ONCE(!pool))
 		return;
-
 	pool_uncharge(pool, NULL, usage);
-	percpu_ref_put(&state->ref);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
 
@@ -436,13 +430,21 @@ int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
 {
 	struct buffer_cg_pool *pool;
 
+	struct buffer_cg_dev_state *state;
+
 	memset(charge, 0, sizeof(*charge));
 	if (!cg)
 		return 0;
 
-	pool = charge_pool(cg, dev, size);
-	if (IS_ERR(pool))
+	/* The record keeps this reference: it outlives unregistration. */
+	state = dev_state_tryget(dev);
+	if (!state)
+		return -ENODEV;
+	pool = charge_pool(cg, state, size);
+	if (IS_ERR(pool)) {
+		percpu_ref_put(&state->ref);
 		return PTR_ERR(pool);
+	}
 
 	css_get(&cg->css);
 	atomic_long_inc(&pool->buffers);
@@ -786,6 +788,11 @@ static void dev_state_teardown(struct work_struct *work)
 	list_for_each_entry_safe(pool, tmp, &state->pools, dev_node) {
 		struct buffer_cg_pool_table *table;
 
+		/* Left by a driver that unregistered before uncharging. */
+		WARN_ONCE(!pool->cnt.parent && page_counter_read(&pool->cnt),
+			  "buffer_cg: %s unregistered with %lu bytes charged\n",
+			  state->name, page_counter_read(&pool->cnt));
+
 		table = rcu_dereference_protected(pool->cg->pools, true);
 		RCU_INIT_POINTER(table->pool[state->id], NULL);
 		list_del(&pool->dev_node);
@@ -843,7 +850,9 @@ int buffer_cg_register_device(struct buffer_cg_device *dev)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = percpu_ref_init(&state->ref, dev_state_release, 0, GFP_KERNEL);
+	/* Re-registration resurrects the reference: allow it to go percpu. */
+	ret = percpu_ref_init(&state->ref, dev_state_release,
+			      PERCPU_REF_ALLOW_REINIT, GFP_KERNEL);
 	if (ret)
 		goto free_state;
 	ret = ida_alloc(&buffer_cg_ids, GFP_KERNEL);

@@ -90,7 +90,7 @@ static void buffer_cg_test_device_names(struct kunit *test)
 	struct buffer_cg_device dev = { .name = "kunit/ok-Name_1.2:3" };
 	struct buffer_cg_device dup = { .name = "kunit/ok-Name_1.2:3" };
 	struct buffer_cg_device longest = {
-		.name = "kunit/6789012345678901234567890123456789012345678901234567890123",
+		.name = "kunit/789012345678901234567890123456789012345678901234567890123",
 	};
 	struct buffer_cg_device none = { };
 	int i;
