@@ -18,20 +18,30 @@ kmake O="$scratch" tinyconfig >/dev/null
 "$TREE/scripts/kconfig/merge_config.sh" -m -O "$scratch" "$scratch/.config" "$@" >/dev/null
 kmake O="$scratch" olddefconfig >/dev/null
 
-# A fragment line that did not take effect is a missing dependency: say so.
+# A setting that did not take effect is a missing dependency: say so. Later
+# fragments override earlier ones, so only the last word on a symbol counts.
+declare -A wanted from
 for fragment in "$@"; do
 	while read -r line; do
 		case $line in
-		CONFIG_*=*)
-			grep -qxF "$line" "$scratch/.config" ||
-				die "$fragment: '$line' did not take effect (missing dependency?)";;
-		"# CONFIG_"*" is not set")
-			sym=${line#\# }
-			sym=${sym%% *}
-			! grep -q "^$sym=" "$scratch/.config" ||
-				die "$fragment: '$line' did not take effect (selected by another option?)";;
+		CONFIG_*=*) sym=${line%%=*} ;;
+		"# CONFIG_"*" is not set") sym=${line#\# } sym=${sym%% *} ;;
+		*) continue ;;
 		esac
+		wanted[$sym]=$line
+		from[$sym]=$fragment
 	done <"$fragment"
+done
+for sym in "${!wanted[@]}"; do
+	line=${wanted[$sym]}
+	case $line in
+	CONFIG_*)
+		grep -qxF "$line" "$scratch/.config" ||
+			die "${from[$sym]}: '$line' did not take effect (missing dependency?)" ;;
+	*)
+		! grep -q "^$sym=" "$scratch/.config" ||
+			die "${from[$sym]}: '$line' did not take effect (selected by another option?)" ;;
+	esac
 done
 cmp -s "$scratch/.config" "$obj/.config" || cp "$scratch/.config" "$obj/.config"
 

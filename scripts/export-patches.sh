@@ -26,7 +26,8 @@ if [ ! -f "$repo/.base-$(base_version)" ]; then
 	mkdir -p "$repo"
 	tar -C "$repo" --strip-components=1 -xf "$BASE_TARBALL"
 	git_ init -q
-	git_ add -A
+	# -f: Debian's top-level .gitignore ignores everything at the top level.
+	git_ add -f -A .
 	git_ commit -q -m "Linux $(base_version)"
 	git_ tag base
 	touch "$repo/.base-$(base_version)"
@@ -43,7 +44,7 @@ for patch in $(series_patches); do
 	for overlay in $(mapped | awk -v p="$patch" '$2 == p {print $1}'); do
 		mkdir -p "$repo/$(dirname "$(overlay_target "$overlay")")"
 		cp "$TOP/$overlay" "$repo/$(overlay_target "$overlay")"
-		git_ add "$(overlay_target "$overlay")"
+		git_ add -f "$(overlay_target "$overlay")"
 	done
 	author=$(sed -n 's/^From: //p;/^$/q' "$file" | head -n 1)
 	[ -n "$author" ] || die "patches/$patch has no From: line"

@@ -124,6 +124,22 @@ static bool dev_state_gone(struct buffer_cg_dev_state *state)
 	return !state->dev && percpu_ref_is_zero(&state->ref);
 }
 
+static const char *pool_device_name(struct buffer_cg_pool *pool)
+{
+	return pool->dev->name;
+}
+
+/* The cgroup's id; 0 for the bare test cgroups of the KUnit suite. */
+static u64 pool_cgroup_id(struct buffer_cg_pool *pool)
+{
+	struct cgroup *cgrp = pool->cg->css.cgroup;
+
+	return cgrp ? cgroup_id(cgrp) : 0;
+}
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/buffer_cg.h>
+
 /* The fast path: caller holds rcu_read_lock() or buffer_cg_mutex. */
 static struct buffer_cg_pool *pool_lookup(struct buffer_cg *cg, unsigned int id)
 {
@@ -261,8 +277,7 @@ static int pool_try_charge(struct buffer_cg_pool *pool,
 	if (!stop) {
 		if (page_counter_try_charge(&pool->cnt, size, &failed))
 			return 0;
-		pool_record_refusal(counter_pool(failed));
-		return -ENOMEM;
+		goto refused;
 	}
 
 	for (c = &pool->cnt; c != &stop->cnt; c = c->parent) {
@@ -271,17 +286,19 @@ static int pool_try_charge(struct buffer_cg_pool *pool,
 		if (new > READ_ONCE(c->max)) {
 			atomic_long_sub(size, &c->usage);
 			failed = c;
-			goto refused;
+			goto cancel;
 		}
 		if (new > READ_ONCE(c->watermark))
 			WRITE_ONCE(c->watermark, new);
 	}
 	return 0;
 
-refused:
+cancel:
 	for (c = &pool->cnt; c != failed; c = c->parent)
 		page_counter_cancel(c, size);
+refused:
 	pool_record_refusal(counter_pool(failed));
+	trace_buffer_cg_charge_failed(pool, counter_pool(failed), size, -ENOMEM);
 	return -ENOMEM;
 }
 
@@ -344,6 +361,7 @@ static struct buffer_cg_pool *charge_pool(struct buffer_cg *cg,
 	if (IS_ERR(pool))
 		return pool;
 	ret = pool_try_charge(pool, NULL, size);
+	trace_buffer_cg_charge(pool, size, ret);
 	return ret ? ERR_PTR(ret) : pool;
 }
 
@@ -406,6 +424,7 @@ void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 	if (WARN_ON_ONCE(!pool))
 		return;
 	pool_uncharge(pool, NULL, usage);
+	trace_buffer_cg_uncharge(pool, usage, 0);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
 
@@ -476,6 +495,7 @@ void buffer_cg_charge_release(struct buffer_cg_charge *charge)
 	dev = pool->dev;
 	atomic_long_dec(&pool->buffers);
 	pool_uncharge(pool, NULL, charge->size);
+	trace_buffer_cg_uncharge(pool, charge->size, 0);
 	memset(charge, 0, sizeof(*charge));
 	css_put(&cg->css);
 	percpu_ref_put(&dev->ref);
@@ -518,8 +538,10 @@ again:
 
 	shared = pool_common_ancestor(from, target);
 	ret = pool_try_charge(target, shared, charge->size);
-	if (ret)
+	if (ret) {
+		trace_buffer_cg_transfer(from, target, charge->size, ret);
 		return ret;
+	}
 	css_get(&to->css);
 	if (cmpxchg(&charge->pool, from, target) != from) {
 		/* Another transfer moved it first: start over from there. */
@@ -533,6 +555,7 @@ again:
 	atomic64_inc(&target->transfers_in);
 	atomic_long_dec(&from->buffers);
 	atomic64_inc(&from->transfers_out);
+	trace_buffer_cg_transfer(from, target, charge->size, 0);
 	css_put(&from->cg->css);
 	return 0;
 }

@@ -75,7 +75,7 @@ static void test_wait_device_gone(struct kunit *test, const char *name)
 
 	for (i = 0; i < 500 && test_device_listed(name); i++) {
 		rcu_barrier();
-		msleep(10);
+		msleep(20);
 	}
 	KUNIT_EXPECT_FALSE_MSG(test, test_device_listed(name),
 			       "%s still listed", name);
@@ -481,4 +481,5 @@ static struct kunit_suite buffer_cg_test_suite = {
 	.name = "buffer_cg",
 	.test_cases = buffer_cg_test_cases,
 };
+
 kunit_test_suite(buffer_cg_test_suite);

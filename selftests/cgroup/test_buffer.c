@@ -948,6 +948,100 @@ out:
 	return ret;
 }
 
+#define TRACING "/sys/kernel/tracing/"
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, text, strlen(text)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static unsigned long long cgroup_ino(const char *cgroup)
+{
+	struct stat st;
+
+	return stat(cgroup, &st) ? 0 : (unsigned long long)st.st_ino;
+}
+
+struct trace_args {
+	const char *target;
+};
+
+/* In a cgroup with a 1M max: one charge, one refusal, one transfer. */
+static int charge_refuse_transfer(const char *cgroup, void *arg)
+{
+	struct trace_args *a = arg;
+	int target = open(a->target, O_DIRECTORY | O_RDONLY), buf, ret = 0;
+
+	buf = heap_alloc("system", MIB);
+	if (target < 0 || buf < 0)
+		return 1;
+	if (heap_alloc("system", MIB) != -ENOMEM)
+		ret = 2;
+	else if (transfer_charge(buf, target))
+		ret = 3;
+	close(buf);
+	close(target);
+	return ret;
+}
+
+/* The four buffer_cg events, with cgroup ids, device, size and result. */
+static int test_buffer_trace_events(const char *root)
+{
+	char *cg = make_cgroup(root, "buffer_test_trace");
+	char *target = make_cgroup(root, "buffer_test_trace_target");
+	struct trace_args args = { .target = target };
+	static char trace[1 << 16];
+	char want[4][160];
+	int ret = KSFT_FAIL, i;
+
+	if (!cg || !target || write_max(cg, SYSTEM " 1M"))
+		goto out;
+	if (access(TRACING "events/buffer_cg/enable", W_OK)) {
+		ksft_print_msg("no buffer_cg events in tracefs\n");
+		goto out;
+	}
+	if (write_file(TRACING "trace", "") ||
+	    write_file(TRACING "events/buffer_cg/enable", "1"))
+		goto out;
+	i = cg_run(cg, charge_refuse_transfer, &args);
+	write_file(TRACING "events/buffer_cg/enable", "0");
+	if (i) {
+		ksft_print_msg("step %d failed\n", i);
+		goto out;
+	}
+	if (read_text(TRACING "trace", trace, sizeof(trace)) <= 0)
+		goto out;
+	snprintf(want[0], sizeof(want[0]),
+		 "buffer_cg_charge: cgroup=%llu device=" SYSTEM " size=1048576 result=0",
+		 cgroup_ino(cg));
+	snprintf(want[1], sizeof(want[1]),
+		 "buffer_cg_charge_failed: cgroup=%llu limited_by=%llu device=" SYSTEM
+		 " size=1048576 result=-12", cgroup_ino(cg), cgroup_ino(cg));
+	snprintf(want[2], sizeof(want[2]),
+		 "buffer_cg_transfer: cgroup=%llu to=%llu device=" SYSTEM
+		 " size=1048576 result=0", cgroup_ino(cg), cgroup_ino(target));
+	snprintf(want[3], sizeof(want[3]),
+		 "buffer_cg_uncharge: cgroup=%llu device=" SYSTEM " size=1048576 result=0",
+		 cgroup_ino(target));
+	for (i = 0; i < 4; i++) {
+		if (!strstr(trace, want[i])) {
+			ksft_print_msg("missing \"%s\" in:\n%s", want[i], trace);
+			goto out;
+		}
+	}
+	ret = KSFT_PASS;
+out:
+	remove_cgroup(cg);
+	remove_cgroup(target);
+	return ret;
+}
+
 #define T(x) { x, #x }
 static struct buffer_test {
 	int (*fn)(const char *root);
@@ -966,7 +1060,9 @@ static struct buffer_test {
 	T(test_buffer_two_hops),
 	T(test_buffer_charge_errors),
 	T(test_buffer_charge_permissions),
+	T(test_buffer_trace_events),
 };
+
 #undef T
 
 int main(int argc, char **argv)
