@@ -10,7 +10,7 @@ mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,guest,tests,usr/bin}
 cp /bin/busybox "$root/bin/busybox"
 cp "$TOP/scripts/guest/init" "$root/init"
 cp "$TOP"/scripts/guest/run-*.sh "$root/guest/"
-cp "$TOP/scripts/guest/check.list" "$root/tests/"
+cp "$TOP"/scripts/guest/*.list "$root/tests/"
 cp "$BUILD"/guest-bin/* "$TOP"/tools/tests/*.sh "$root/tests/"
 cp "$BUILD"/tools/* "$root/usr/bin/"
 cat >"$root/etc/passwd" <<'PASSWD'

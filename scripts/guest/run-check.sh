@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every in-guest test suite listed in /tests/check.list. Each suite's
+# Runs every in-guest test suite listed in /tests/${list:-check.list} (the
+# kernel command line's list=NAME). Each suite's
 # TAP output goes to the results port between "### suite NAME" and
 # "### end NAME rc=N" markers, which the host counts.
 out=/dev/ttyS1
@@ -9,4 +10,4 @@ while read -r name cmd; do
 	echo "### suite $name" >$out
 	(cd /tests && sh -c "$cmd") >$out 2>&1 </dev/null
 	echo "### end $name rc=$?" >$out
-done </tests/check.list
+done </tests/${list:-check.list}

@@ -64,6 +64,12 @@ say "Who pays for app3's buffer, from its fdinfo"
 fd=$(ls -l /proc/$app3/fd | awk '/dmabuf/ {print $9; exit}')
 [ -n "$fd" ] && run "cat /proc/$app3/fdinfo/$fd"
 
+say "What an operator sees: the tree of cgroups with usage and limits"
+run "buffer-cg top -b"
+
+say "Every dma-buf, who pays for it and who holds it"
+run "buffer-cg dump"
+
 kill $app1 $app2 $app3 $allocd $comp 2>/dev/null
 wait 2>/dev/null
 say "Everything released"

@@ -1,0 +1,101 @@
+#!/bin/sh
+# In-guest TAP test of the buffer-cg CLI: its numbers against cgroupfs and
+# fdinfo, its exit codes, and leaks finding two planted leaks.
+set -u
+cg=/sys/fs/cgroup
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n $1"; failed=1; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi; }
+# expect_exit STATUS MESSAGE-PATTERN DESCRIPTION COMMAND...
+expect_exit() {
+	want=$1 pattern=$2 what=$3
+	shift 3
+	out=$("$@" 2>&1)
+	got=$?
+	if [ "$got" = "$want" ] && echo "$out" | grep -q "$pattern"; then
+		ok "$what"
+	else
+		not_ok "$what: exit $got, output '$out'"
+	fi
+}
+in_cgroup() { # CGROUP COMMAND...: start COMMAND in CGROUP in the background
+	group=$1
+	shift
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg/$group" "$@" &
+}
+value() { awk -v d="$2" '$1 == d {print $2}' "$cg/$1/$3"; }
+dmabuf_fd() { ls -l /proc/$1/fd | awk '/dmabuf/ {print $9; exit}'; }
+
+echo "TAP version 13"
+echo "1..22"
+grep -qw buffer $cg/cgroup.subtree_control || echo +buffer >$cg/cgroup.subtree_control
+for g in cli cli_moved cli_gone other; do mkdir -p $cg/$g; done
+
+# set and get against cgroupfs
+buffer-cg set cli heap/system=8M heap/reserved=max
+check "set writes buffer.max" "$(value cli heap/system buffer.max)" 8388608
+in_cgroup cli buffer-client --direct --size 1M --count 3 --hold >/dev/null
+holder=$!
+sleep 0.5
+check "get CURRENT equals buffer.current" \
+	"$(buffer-cg get cli | awk '$1 == "heap/system" {print $2}')" \
+	"$(value cli heap/system buffer.current)"
+check "get MAX, PEAK, BUFFERS" \
+	"$(buffer-cg get /sys/fs/cgroup/cli | awk '$1 == "heap/system" {print $3, $4, $6}')" \
+	"8388608 3145728 3"
+check "get on the root has no limit columns" \
+	"$(buffer-cg get / | awk '$1 == "heap/system" {print $3, $4}')" "- -"
+
+# top -b
+check "top -b shows the cgroup's usage in bytes" \
+	"$(buffer-cg top -b | awk '$1 == "cli" {print $2, $3, $4}')" "heap/system 3145728 8388608"
+check "top -b -n 2 prints two snapshots" "$(buffer-cg top -b -n 2 -d 0.1 | grep -c '^CGROUP')" 2
+
+# dump against fdinfo
+fd=$(dmabuf_fd $holder)
+ino=$(stat -L -c %i /proc/$holder/fd/$fd)
+line=$(buffer-cg dump --pid $holder -o csv | grep "^$ino,")
+check "dump -o csv: size, exporter, device, cgroup of a held buffer" \
+	"$(echo "$line" | cut -d, -f2-5)" "1048576,system,heap/system,/cli"
+check "dump names the holder and its fds" \
+	"$(echo "$line" | cut -d, -f6 | grep -c "^$holder(buffer-client):fd")" 1
+check "dump --pid lists exactly the holder's buffers" \
+	"$(buffer-cg dump --pid $holder -o csv | tail -n +2 | wc -l)" 3
+check "dump --cgroup filters by charged cgroup" \
+	"$(buffer-cg dump --cgroup other -o csv | tail -n +2 | wc -l)" 0
+check "dump -o json is an array of buffers" \
+	"$(buffer-cg dump --pid $holder -o json | grep -c '"device": "heap/system", "cgroup": "/cli"')" 3
+check "fdinfo and dump agree on the charged cgroup" \
+	"$(awk -F'\t' '$1 == "charge_cgroup:" {print $2}' /proc/$holder/fdinfo/$fd)" /cli
+check "leaks: nothing while holders stay in place" "$(buffer-cg leaks)" "no leaks found"
+
+# plant leaks: a holder that moved away, and a charged cgroup removed
+echo $holder >$cg/cli_moved/cgroup.procs
+in_cgroup cli_gone buffer-client --direct --size 2M --hold >/dev/null
+gone=$!
+sleep 0.5
+echo $gone >$cg/other/cgroup.procs
+rmdir $cg/cli_gone
+leaks=$(buffer-cg leaks -o csv)
+check "leaks: the buffers of a holder that moved away" \
+	"$(echo "$leaks" | grep -c ',/cli,.*held only from /cli_moved$')" 3
+check "leaks: a buffer charged to a removed cgroup" \
+	"$(echo "$leaks" | grep '^[0-9]*,2097152,' | grep -c 'its cgroup was removed$')" 1
+kill $holder $gone
+wait $holder $gone 2>/dev/null
+
+# exit codes and messages
+expect_exit 2 "expected DEVICE=LIMIT" "set: a malformed assignment exits 2" buffer-cg set cli heap/system
+expect_exit 1 "unknown device" "set: an unknown device exits 1" buffer-cg set cli nosuch/dev=1M
+expect_exit 1 "invalid limit" "set: a bad limit exits 1, nothing changed" buffer-cg set cli heap/system=-5
+check "...and buffer.max is unchanged" "$(value cli heap/system buffer.max)" 8388608
+expect_exit 1 "no cgroup 'nosuch'" "get: a missing cgroup exits 1" buffer-cg get nosuch
+expect_exit 2 "unknown command" "an unknown command exits 2" buffer-cg frobnicate
+mkdir -p /tmp/nocontroller
+expect_exit 1 "controller is not available" "no controller: exits 1 and says why" \
+	buffer-cg --root /tmp/nocontroller get /
+
+for g in cli cli_moved other; do rmdir $cg/$g; done
+exit $failed

@@ -1,0 +1,27 @@
+#!/bin/sh
+# In-guest TAP test on a kernel booted with cgroup_disable=buffer: buffers
+# are served uncharged, and buffer-cg says plainly that there is no controller.
+set -u
+n=0
+failed=0
+check() {
+	n=$((n + 1))
+	if [ "$2" = "$3" ]; then echo "ok $n $1"; else echo "not ok $n $1: got '$2', want '$3'"; failed=1; fi
+}
+echo "TAP version 13"
+echo "1..5"
+check "no buffer controller in cgroup.controllers" \
+	"$(grep -cw buffer /sys/fs/cgroup/cgroup.controllers)" 0
+out=$(buffer-cg get / 2>&1)
+check "buffer-cg exits 1 without the controller" "$?" 1
+check "...saying why" "$(echo "$out" | grep -c 'controller is not available')" 1
+buffer-client --direct --size 1M --count 2 --hold >/dev/null &
+holder=$!
+sleep 0.5
+fd=$(ls -l /proc/$holder/fd | awk '/dmabuf/ {print $9; exit}')
+check "heaps still serve buffers" "$(ls -l /proc/$holder/fd | grep -c dmabuf)" 2
+check "an uncharged buffer's fdinfo has no charge lines" \
+	"$(grep -c '^charge_' /proc/$holder/fdinfo/$fd)" 0
+kill $holder
+wait $holder 2>/dev/null
+exit $failed
