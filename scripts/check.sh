@@ -31,6 +31,8 @@ summary() {
 
 "$TOP/scripts/install-deps.sh"
 record prepare-tree "$TOP/scripts/prepare-tree.sh" || summary
+log "harness: a broken patch is refused"
+"$TOP/scripts/test-broken-patch.sh" >"$RESULTS/harness-broken-patch.tap" 2>&1 || true
 if record build-kernel make -C "$TOP" -s kernel; then
 	if record build-guest-programs make -C "$TOP" -s initramfs; then
 		log "guest tests (TCG, a few minutes)"

@@ -5,7 +5,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
 PRISTINE=$BUILD/base/linux-source-6.12
-TREE=$BUILD/linux
+TREE=${TREE:-$BUILD/linux}
+PATCHES=${PATCHES:-$TOP/patches}
 RESULTS=$BUILD/results
 LOGS=$BUILD/logs
 ARCH=x86_64
@@ -22,7 +23,7 @@ base_version() {
 
 # Patch file names from patches/series, comments and blank lines skipped.
 series_patches() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/series"
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHES/series"
 }
 
 jobs() { nproc; }

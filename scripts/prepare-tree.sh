@@ -27,8 +27,8 @@ unpack_base() {
 files_touched_by_series() {
 	local patch
 	series_patches | while read -r patch; do
-		[ -f "$TOP/patches/$patch" ] || die "patches/series names missing file patches/$patch"
-		sed -n -e 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$TOP/patches/$patch"
+		[ -f "$PATCHES/$patch" ] || die "$PATCHES/series names missing file $patch"
+		sed -n -e 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$PATCHES/$patch"
 	done | sort -u
 }
 
@@ -44,7 +44,7 @@ compose_stage() {
 	done
 	for patch in $(series_patches); do
 		if ! (cd "$STAGE" && patch -p1 -F0 -N -s --no-backup-if-mismatch \
-			-r - -i "$TOP/patches/$patch"); then
+			-r - -i "$PATCHES/$patch"); then
 			die "patches/$patch does not apply cleanly (no fuzz allowed) to Linux $(base_version); refresh it against $PRISTINE"
 		fi
 	done

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -26,28 +25,16 @@ static void usage(FILE *out)
 		"  --count N        exit after N requests (default: serve until killed)\n");
 }
 
-static void serve(int conn, int charge_client)
+/* Allocate for the peer; with charge_client, charge the peer's cgroup. */
+static int allocate(int conn, size_t len, const char *heap, void *ctx)
 {
-	char msg[MSG_MAX], heap[64];
-	size_t len;
-	int fd, charge_fd = -1, buf;
+	int charge_client = *(int *)ctx, charge_fd = -1, buf;
 	pid_t pid = peer_pid(conn);
 
-	if (recv_msg(conn, msg, sizeof(msg), &fd) <= 0)
-		return;
-	if (fd >= 0)
-		close(fd);
-	if (sscanf(msg, "ALLOC %zu %63s", &len, heap) != 2) {
-		send_msg(conn, "ERR 22", -1);
-		return;
-	}
 	if (charge_client) {
 		charge_fd = pidfd_open(pid);
-		if (charge_fd < 0) {
-			snprintf(msg, sizeof(msg), "ERR %d", errno);
-			send_msg(conn, msg, -1);
-			return;
-		}
+		if (charge_fd < 0)
+			return -errno;
 	}
 	buf = heap_alloc(heap, len, charge_fd);
 	if (charge_fd >= 0)
@@ -56,14 +43,7 @@ static void serve(int conn, int charge_client)
 	       len, heap, (int)pid, charge_client ? "the client" : "the service",
 	       buf < 0 ? strerror(-buf) : "ok");
 	fflush(stdout);
-	if (buf < 0) {
-		snprintf(msg, sizeof(msg), "ERR %d", -buf);
-		send_msg(conn, msg, -1);
-		return;
-	}
-	snprintf(msg, sizeof(msg), "OK %zu", len);
-	send_msg(conn, msg, buf);
-	close(buf);
+	return buf;
 }
 
 int main(int argc, char **argv)
@@ -76,7 +56,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	const char *path = NULL;
-	int charge_client = 1, count = -1, sock, opt;
+	int charge_client = 1, count = -1, opt;
 
 	while ((opt = getopt_long(argc, argv, "s:c:n:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -105,22 +85,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	sock = listen_on(path);
-	if (sock < 0) {
+	if (serve_requests(path, count, allocate, &charge_client)) {
 		fprintf(stderr, "buffer-allocd: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while (count) {
-		int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
-
-		if (conn < 0)
-			continue;
-		serve(conn, charge_client);
-		close(conn);
-		if (count > 0)
-			count--;
-	}
-	close(sock);
-	unlink(path);
 	return 0;
 }

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -25,27 +24,16 @@ static void usage(FILE *out)
 		"  --count N  exit after N requests (default: serve until killed)\n");
 }
 
-static void serve(int conn, const char *allocator)
+/* Get the buffer from the allocator, then move its charge to the peer. */
+static int forward(int conn, size_t len, const char *heap, void *ctx)
 {
-	char msg[MSG_MAX], heap[64];
-	int fd, buf, client, err;
+	const char *allocator = ctx;
 	pid_t pid = peer_pid(conn);
-	size_t len;
+	int buf, client, err;
 
-	if (recv_msg(conn, msg, sizeof(msg), &fd) <= 0)
-		return;
-	if (fd >= 0)
-		close(fd);
-	if (sscanf(msg, "ALLOC %zu %63s", &len, heap) != 2) {
-		send_msg(conn, "ERR 22", -1);
-		return;
-	}
 	buf = request_buffer(allocator, len, heap);
-	if (buf < 0) {
-		snprintf(msg, sizeof(msg), "ERR %d", -buf);
-		send_msg(conn, msg, -1);
-		return;
-	}
+	if (buf < 0)
+		return buf;
 	client = pidfd_open(pid);
 	err = client < 0 ? -errno : transfer_charge(buf, client);
 	if (client >= 0)
@@ -54,13 +42,10 @@ static void serve(int conn, const char *allocator)
 	       len, (int)pid, err ? strerror(-err) : "ok");
 	fflush(stdout);
 	if (err) {
-		snprintf(msg, sizeof(msg), "ERR %d", -err);
-		send_msg(conn, msg, -1);
-	} else {
-		snprintf(msg, sizeof(msg), "OK %zu", len);
-		send_msg(conn, msg, buf);
+		close(buf);
+		return err;
 	}
-	close(buf);
+	return buf;
 }
 
 int main(int argc, char **argv)
@@ -73,7 +58,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	const char *allocator = NULL, *path = NULL;
-	int count = -1, sock, opt;
+	int count = -1, opt;
 
 	while ((opt = getopt_long(argc, argv, "a:s:n:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -98,22 +83,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	sock = listen_on(path);
-	if (sock < 0) {
+	if (serve_requests(path, count, forward, (void *)allocator)) {
 		fprintf(stderr, "buffer-compositor: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while (count) {
-		int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
-
-		if (conn < 0)
-			continue;
-		serve(conn, allocator);
-		close(conn);
-		if (count > 0)
-			count--;
-	}
-	close(sock);
-	unlink(path);
 	return 0;
 }

@@ -144,6 +144,49 @@ int connect_to(const char *path)
 	return sock;
 }
 
+static void serve_one(int conn, request_handler handle, void *ctx)
+{
+	char msg[MSG_MAX], heap[64];
+	size_t len;
+	int fd;
+
+	if (recv_msg(conn, msg, sizeof(msg), &fd) <= 0)
+		return;
+	if (fd >= 0)
+		close(fd);
+	fd = sscanf(msg, "ALLOC %zu %63s", &len, heap) == 2 ?
+	     handle(conn, len, heap, ctx) : -EINVAL;
+	if (fd < 0) {
+		snprintf(msg, sizeof(msg), "ERR %d", -fd);
+		send_msg(conn, msg, -1);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "OK %zu", len);
+	send_msg(conn, msg, fd);
+	close(fd);
+}
+
+int serve_requests(const char *path, int count, request_handler handle, void *ctx)
+{
+	int sock = listen_on(path);
+
+	if (sock < 0)
+		return -1;
+	while (count) {
+		int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
+
+		if (conn < 0)
+			continue;
+		serve_one(conn, handle, ctx);
+		close(conn);
+		if (count > 0)
+			count--;
+	}
+	close(sock);
+	unlink(path);
+	return 0;
+}
+
 int request_buffer(const char *path, size_t len, const char *heap)
 {
 	char msg[MSG_MAX];

@@ -38,6 +38,15 @@ int request_buffer(const char *path, size_t len, const char *heap);
 int listen_on(const char *path);
 int connect_to(const char *path);
 
+/*
+ * Serve requests on the unix socket @path, @count of them (forever if
+ * negative). For each well-formed one, @handle returns the dma-buf fd to
+ * send to the peer (which it may close), or -errno to send as the error.
+ * Returns 0, or -1 with errno set if @path cannot be listened on.
+ */
+typedef int (*request_handler)(int conn, size_t len, const char *heap, void *ctx);
+int serve_requests(const char *path, int count, request_handler handle, void *ctx);
+
 /* Parse a size with optional K/M/G suffix; returns 0 or -1. */
 int parse_size(const char *s, size_t *out);
 
