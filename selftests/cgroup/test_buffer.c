@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
 #include <signal.h>
@@ -31,6 +32,7 @@
 
 #define SYSTEM "heap/system"
 #define CMA "heap/reserved"
+#define VGEM "drm/vgem"
 #define MIB MB(1L)
 
 /* Allocate from /dev/dma_heap/<heap>; returns the dma-buf fd or -errno. */
@@ -185,12 +187,14 @@ static int test_buffer_file_formats(const char *root)
 		const char *file;
 		const char *want;
 	} files[] = {
-		{ "buffer.current", SYSTEM " 0\n" CMA " 0\n" },
-		{ "buffer.max", SYSTEM " max\n" CMA " max\n" },
-		{ "buffer.peak", SYSTEM " 0\n" CMA " 0\n" },
-		{ "buffer.events", SYSTEM " max=0\n" CMA " max=0\n" },
-		{ "buffer.events.local", SYSTEM " max=0\n" CMA " max=0\n" },
-		{ "buffer.stat", SYSTEM " buffers=0 transfers_in=0 transfers_out=0\n"
+		/* vgem registers first: drivers/gpu links before drivers/dma-buf. */
+		{ "buffer.current", VGEM " 0\n" SYSTEM " 0\n" CMA " 0\n" },
+		{ "buffer.max", VGEM " max\n" SYSTEM " max\n" CMA " max\n" },
+		{ "buffer.peak", VGEM " 0\n" SYSTEM " 0\n" CMA " 0\n" },
+		{ "buffer.events", VGEM " max=0\n" SYSTEM " max=0\n" CMA " max=0\n" },
+		{ "buffer.events.local", VGEM " max=0\n" SYSTEM " max=0\n" CMA " max=0\n" },
+		{ "buffer.stat", VGEM " buffers=0 transfers_in=0 transfers_out=0\n"
+				 SYSTEM " buffers=0 transfers_in=0 transfers_out=0\n"
 				 CMA " buffers=0 transfers_in=0 transfers_out=0\n" },
 	};
 	int ret = KSFT_FAIL;
@@ -768,21 +772,19 @@ out:
 	return ret;
 }
 
-/* A dma-buf exported by vgem through PRIME; vgem does not charge it. */
+/* A dma-buf of memfd pages from udmabuf, which charges nothing here. */
 static int uncharged_dmabuf(void)
 {
-	struct drm_mode_create_dumb create = { .width = 64, .height = 64, .bpp = 32 };
-	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
-	int card = open("/dev/dri/card0", O_RDWR | O_CLOEXEC), ret = -1;
+	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = 4096 };
+	int memfd = memfd_create("buffer_test", MFD_ALLOW_SEALING), dev, ret = -1;
 
-	if (card < 0)
-		return -1;
-	if (!ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create)) {
-		prime.handle = create.handle;
-		if (!ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
-			ret = prime.fd;
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (memfd >= 0 && dev >= 0 && !ftruncate(memfd, 4096) &&
+	    !fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		create.memfd = memfd;
+		ret = ioctl(dev, UDMABUF_CREATE, &create);
 	}
-	close(card);
+	close_fds((int[]){ memfd, dev }, 2);
 	return ret;
 }
 
@@ -857,7 +859,7 @@ static int test_buffer_charge_errors(const char *root)
 	/* A dma-buf that carries no charge cannot be transferred. */
 	uncharged = uncharged_dmabuf();
 	if (uncharged < 0) {
-		ksft_print_msg("no uncharged dma-buf from vgem\n");
+		ksft_print_msg("no uncharged dma-buf from udmabuf\n");
 		goto out;
 	}
 	if (transfer_charge(uncharged, cgfd) != -EOPNOTSUPP ||
@@ -1042,6 +1044,167 @@ out:
 	return ret;
 }
 
+static int open_vgem(void)
+{
+	return open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+}
+
+/* A 64x64, 32 bpp dumb buffer: 16 KiB. Returns its handle or -errno. */
+static int dumb_create(int card)
+{
+	struct drm_mode_create_dumb create = { .width = 64, .height = 64, .bpp = 32 };
+
+	return ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create) ? -errno : (int)create.handle;
+}
+
+static int prime_export(int card, int handle)
+{
+	struct drm_prime_handle prime = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
+
+	return ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
+}
+
+static int prime_import(int card, int fd)
+{
+	struct drm_prime_handle prime = { .fd = fd };
+
+	return ioctl(card, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime) ? -errno : (int)prime.handle;
+}
+
+/* In the cgroup: 16 KiB dumb buffers under a 64K max; the 5th is refused. */
+static int fill_vgem(const char *cgroup, void *arg)
+{
+	int card = open_vgem(), n, handle = 0;
+
+	if (card < 0)
+		return 1;
+	for (n = 0; n < 16; n++) {
+		handle = dumb_create(card);
+		if (handle < 0)
+			break;
+	}
+	if (n != 4 || handle != -ENOMEM)
+		return 2;
+	if (current_of(cgroup, VGEM) != 64 * 1024 ||
+	    buffer_value(cgroup, "buffer.stat", VGEM, "buffers") != 4)
+		return 3;
+	close(card);
+	/* Closing the card frees the objects, and their charges with them. */
+	return current_of(cgroup, VGEM) != 0 ? 4 : 0;
+}
+
+/* GEM objects are charged per DRM device, under its limit. */
+static int test_buffer_drm_limit(const char *root)
+{
+	char *cg = make_cgroup(root, "buffer_test_vgem");
+	int ret = KSFT_FAIL, status;
+
+	if (!cg || write_max(cg, VGEM " 64K"))
+		goto out;
+	status = cg_run(cg, fill_vgem, NULL);
+	if (status) {
+		ksft_print_msg("step %d failed\n", status);
+		goto out;
+	}
+	if (buffer_value(cg, "buffer.events.local", VGEM, "max") != 1 ||
+	    buffer_value(cg, "buffer.peak", VGEM, NULL) != 64 * 1024 ||
+	    buffer_value(cg, "buffer.max", VGEM, NULL) != 64 * 1024 ||
+	    current_of(cg, VGEM) != 0 || current_of(root, VGEM) < 0)
+		goto out;
+	ret = KSFT_PASS;
+out:
+	remove_cgroup(cg);
+	return ret;
+}
+
+/* Importing a heap buffer into vgem charges nothing again. */
+static int import_heap_buffer(const char *cgroup, void *arg)
+{
+	int card = open_vgem(), buf = heap_alloc("system", MIB), handle;
+
+	if (card < 0 || buf < 0)
+		return 1;
+	handle = prime_import(card, buf);
+	if (handle < 0)
+		return 2;
+	if (current_of(cgroup, SYSTEM) != MIB || current_of(cgroup, VGEM) != 0)
+		return 3;
+	/* The imported object keeps the buffer, and its one charge, alive. */
+	close(buf);
+	if (current_of(cgroup, SYSTEM) != MIB || current_of(cgroup, VGEM) != 0)
+		return 4;
+	close(card);
+	return current_of(cgroup, SYSTEM) != 0 ? 5 : 0;
+}
+
+static int test_buffer_drm_import(const char *root)
+{
+	char *cg = make_cgroup(root, "buffer_test_import");
+	int ret = KSFT_FAIL, status;
+
+	if (!cg)
+		return KSFT_FAIL;
+	status = cg_run(cg, import_heap_buffer, NULL);
+	if (status)
+		ksft_print_msg("step %d failed\n", status);
+	else
+		ret = KSFT_PASS;
+	remove_cgroup(cg);
+	return ret;
+}
+
+/* An exported GEM object's dma-buf carries its one charge, which moves. */
+static int export_and_transfer(const char *cgroup, void *arg)
+{
+	const char *target = arg;
+	int card = open_vgem(), handle, buf, target_fd = open(target, O_DIRECTORY);
+	char path[64], info[1024] = "";
+
+	if (card < 0 || target_fd < 0)
+		return 1;
+	handle = dumb_create(card);
+	buf = handle < 0 ? -1 : prime_export(card, handle);
+	if (buf < 0)
+		return 2;
+	if (current_of(cgroup, VGEM) != 16384)
+		return 3;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", buf);
+	if (read_text(path, info, sizeof(info)) <= 0 ||
+	    !strstr(info, "charge_device:\t" VGEM "\n"))
+		return 4;
+	if (transfer_charge(buf, target_fd))
+		return 5;
+	if (current_of(cgroup, VGEM) != 0 || current_of(target, VGEM) != 16384 ||
+	    buffer_value(target, "buffer.stat", VGEM, "transfers_in") != 1)
+		return 6;
+	/* Freed when both the handle and the dma-buf are gone. */
+	close(buf);
+	if (current_of(target, VGEM) != 16384)
+		return 7;
+	close(card);
+	return current_of(target, VGEM) != 0 ? 8 : 0;
+}
+
+static int test_buffer_drm_export_transfer(const char *root)
+{
+	char *cg = make_cgroup(root, "buffer_test_export");
+	char *target = make_cgroup(root, "buffer_test_export_target");
+	int ret = KSFT_FAIL, status;
+
+	if (!cg || !target)
+		goto out;
+	status = cg_run(cg, export_and_transfer, target);
+	if (status) {
+		ksft_print_msg("step %d failed\n", status);
+		goto out;
+	}
+	ret = KSFT_PASS;
+out:
+	remove_cgroup(cg);
+	remove_cgroup(target);
+	return ret;
+}
+
 #define T(x) { x, #x }
 static struct buffer_test {
 	int (*fn)(const char *root);
@@ -1061,6 +1224,9 @@ static struct buffer_test {
 	T(test_buffer_charge_errors),
 	T(test_buffer_charge_permissions),
 	T(test_buffer_trace_events),
+	T(test_buffer_drm_limit),
+	T(test_buffer_drm_import),
+	T(test_buffer_drm_export_transfer),
 };
 
 #undef T
