@@ -40,6 +40,7 @@ if record build-kernel make -C "$TOP" -s kernel; then
 	fi
 fi
 "$TOP/scripts/run-kunit.sh" || true
+record kernel-doc "$TOP/scripts/check-kernel-doc.sh" || true
 record build-kernel-without-controller \
 	"$TOP/scripts/build-kernel.sh" nobuffer configs/base.config configs/nobuffer.config || true
 if record export-patches "$TOP/scripts/export-patches.sh"; then

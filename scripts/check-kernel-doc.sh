@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The kernel-doc of our new kernel files parses without a warning (the
+# driver-API page is generated from it), and every exported function has it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+cd "$TREE"
+files=(include/linux/buffer_cg.h kernel/cgroup/buffer_cg.c)
+out=$(perl scripts/kernel-doc -none -Wall "${files[@]}" 2>&1)
+[ -z "$out" ] || { echo "$out"; exit 1; }
+exported=$(grep -c '^EXPORT_SYMBOL' kernel/cgroup/buffer_cg.c)
+documented=$(perl scripts/kernel-doc -rst -export kernel/cgroup/buffer_cg.c 2>/dev/null |
+	grep -c '^\.\. c:function::')
+[ "$exported" = "$documented" ] ||
+	{ echo "$exported exported functions, $documented with kernel-doc"; exit 1; }
