@@ -3,8 +3,8 @@
 
 SCRIPTS := scripts
 
-.PHONY: all demo check kernel tree initramfs guest-programs kunit guest-check \
-	checkpatch patches patches-check shell clean help deps
+.PHONY: all demo check kernel debug-kernel tree initramfs guest-programs kunit \
+	guest-check debug-check stress checkpatch patches patches-check shell clean help deps
 
 all: demo ## Build, boot, and run the demo (the main job)
 
@@ -22,6 +22,9 @@ kernel: tree ## Build the test kernel: build/bzImage and build/config
 	@cp build/kernel-test/arch/x86/boot/bzImage build/bzImage
 	@cp build/kernel-test/.config build/config
 
+debug-kernel: tree ## Build the debug kernel (lockdep, KASAN, fault injection, kmemleak, KUnit)
+	@$(SCRIPTS)/build-kernel.sh debug configs/base.config configs/debug.config
+
 guest-programs: kernel ## Build the static test programs that run in the guest
 	@$(SCRIPTS)/build-guest-programs.sh
 
@@ -38,7 +41,13 @@ shell: initramfs ## Boot the kernel to a shell on the console (exit with powerof
 check: ## Run every test; ends with 'N passed, N failed'
 	@$(SCRIPTS)/check.sh
 
-kunit: tree ## Run the KUnit suite under UML
+debug-check: initramfs debug-kernel ## Boot the debug kernel: KUnit, stress, faults, fuzzing (bounded)
+	@$(SCRIPTS)/run-debug-tests.sh debug.list
+
+stress: initramfs debug-kernel ## A long stress, fault and fuzz run on the debug kernel
+	@QUIET_TIMEOUT=300 $(SCRIPTS)/run-debug-tests.sh stress.list
+
+kunit: tree ## Run the KUnit suite under UML (fast, for development)
 	@$(SCRIPTS)/run-kunit.sh
 
 guest-check: initramfs ## Boot the kernel and run the in-guest tests only

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Configure a kernel from tinyconfig plus fragments and build it with ccache.
 # usage: build-kernel.sh NAME FRAGMENT...   (output in build/kernel-NAME)
+# KERNEL_TARGETS: what to build (default: bzImage), e.g. directories to
+# compile without linking.
 # The configuration is made in a scratch directory and copied in only when it
 # changed, so an unchanged configuration never triggers a rebuild.
 set -euo pipefail
@@ -48,5 +50,6 @@ cmp -s "$scratch/.config" "$obj/.config" || cp "$scratch/.config" "$obj/.config"
 export KBUILD_BUILD_USER=buffer-cg KBUILD_BUILD_HOST=qemu
 export KBUILD_BUILD_TIMESTAMP="$(date -u -d @0)"
 log "building kernel '$name' (Linux $(base_version))"
-kmake O="$obj" CC="ccache gcc" -j"$(($(jobs) + 1))" bzImage
+# shellcheck disable=SC2086 # a list of targets
+kmake O="$obj" CC="ccache gcc" -j"$(($(jobs) + 1))" ${KERNEL_TARGETS:-bzImage}
 kmake O="$obj" headers_install >/dev/null

@@ -33,15 +33,29 @@ summary() {
 record prepare-tree "$TOP/scripts/prepare-tree.sh" || summary
 log "harness: a broken patch is refused"
 "$TOP/scripts/test-broken-patch.sh" >"$RESULTS/harness-broken-patch.tap" 2>&1 || true
+
+# The test kernel: every in-guest suite, then the controller disabled.
 if record build-kernel make -C "$TOP" -s kernel; then
 	if record build-guest-programs make -C "$TOP" -s initramfs; then
-		log "guest tests (TCG, a few minutes)"
+		log "guest tests (TCG)"
 		"$TOP/scripts/run-guest-tests.sh" || true
 	fi
 fi
-"$TOP/scripts/run-kunit.sh" || true
+
+# The debug kernel: KUnit at boot, our suites, stress, faults, fuzzing.
+if record build-debug-kernel "$TOP/scripts/build-kernel.sh" debug \
+	configs/base.config configs/debug.config; then
+	[ -f "$BUILD/initramfs.cpio.gz" ] && {
+		log "debug kernel: KUnit, stress, fault injection, fuzzing (TCG)"
+		"$TOP/scripts/run-debug-tests.sh" || true
+	}
+fi
+
 record kernel-doc "$TOP/scripts/check-kernel-doc.sh" || true
-record build-kernel-without-controller \
+# Every caller of the API compiles with CONFIG_CGROUP_BUFFER=n: a missing
+# no-op stub is an implicit declaration, which the kernel build rejects.
+record build-callers-without-controller \
+	env KERNEL_TARGETS="kernel/cgroup/ drivers/dma-buf/ drivers/gpu/drm/" \
 	"$TOP/scripts/build-kernel.sh" nobuffer configs/base.config configs/nobuffer.config || true
 if record export-patches "$TOP/scripts/export-patches.sh"; then
 	"$TOP/scripts/checkpatch-series.sh" || true

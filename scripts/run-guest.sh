@@ -58,7 +58,9 @@ done
 wait "$qemu" || true
 [ -z "$streamer" ] || wait "$streamer" 2>/dev/null || true
 
-splat='Kernel panic|BUG:|WARNING:|Oops|general protection fault|INFO: task .* blocked|possible recursive locking|KASAN|kmemleak|UBSAN'
+# Reports, not the detectors' start-up lines: KASAN reports start with BUG:,
+# lockdep's with WARNING: or these headings.
+splat='Kernel panic|BUG:|WARNING:|Oops|general protection fault|INFO: task .* blocked|possible (recursive|circular) locking|inconsistent lock state|suspected memory leak|UBSAN|Out of memory'
 if grep -Eq "$splat" "$console"; then
 	echo "error: guest '$name' logged a kernel splat (full log: $console):" >&2
 	grep -E -A 25 "$splat" "$console" | head -n 80 >&2

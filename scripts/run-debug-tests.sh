@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Boot the debug kernel (lockdep, KASAN, fault injection, kmemleak): the
+# KUnit suite runs at boot, then the suites of scripts/guest/LIST (default
+# debug.list). Any splat in its log fails the boot case. Writes
+# build/results/kunit.tap (the KTAP from the console, shown by kunit.py
+# parse) and build/results/guest-*.tap.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+list=${1:-debug.list}
+name=guest-${list%.list}
+kernel=$BUILD/kernel-debug/arch/x86/boot/bzImage
+mkdir -p "$RESULTS" "$LOGS"
+[ -f "$kernel" ] || die "$kernel is missing: build the debug kernel first"
+
+status=0
+if KERNEL=$kernel CMA=64M QUIET_TIMEOUT=${QUIET_TIMEOUT:-180} \
+	"$TOP/scripts/run-guest.sh" check "$name" list="$list" 2>"$LOGS/$name.err"; then
+	echo "ok 1 $name: the debug kernel boots, runs its suites, no splat, clean poweroff" \
+		>"$RESULTS/$name-boot.tap"
+else
+	status=1
+	cat "$LOGS/$name.err" >&2
+	{
+		echo "not ok 1 $name: the debug kernel boots, runs its suites, no splat, clean poweroff"
+		sed 's/^/# /' "$LOGS/$name.err"
+	} >"$RESULTS/$name-boot.tap"
+fi
+python3 "$TOP/scripts/tap.py" split-guest "$LOGS/$name.results" \
+	"$TOP/scripts/guest/$list" "$RESULTS"
+
+# The KUnit suite's KTAP, from the console, timestamps stripped.
+sed -n 's/^\[ *[0-9]*\.[0-9]*\] //p' "$LOGS/$name.console" |
+	sed -n '/^KTAP version/,$p' | grep -E '^ *(KTAP|#|1\.\.|ok |not ok )' \
+	>"$RESULTS/kunit.tap" || true
+if ! grep -q '^ok\|^not ok' "$RESULTS/kunit.tap"; then
+	echo "not ok 1 kunit: no KUnit results on the debug kernel's console" >"$RESULTS/kunit.tap"
+	status=1
+fi
+(unset ARCH; cd "$TREE" && python3 tools/testing/kunit/kunit.py parse "$RESULTS/kunit.tap") ||
+	status=1
+exit $status
