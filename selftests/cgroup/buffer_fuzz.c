@@ -35,7 +35,8 @@ static const char * const words[] = {
 	"16777216T", "12X", "1MM", " ", "\t", "\n", "\n\n", "a/b/c/d",
 	"0123456789012345678901234567890123456789012345678901234567890123456789",
 };
-#define NWORDS (sizeof(words) / sizeof(words[0]))
+
+#define NWORDS ARRAY_SIZE(words)
 
 static size_t random_input(char *buf, size_t size)
 {
@@ -134,9 +135,11 @@ static int fuzz_ioctls(const char *cg, int iterations, long *tried)
 	if (heap < 0 || cma < 0 || buf < 0 || fds[0] < 0)
 		return -1;
 
+	static const __u64 lengths[] = { 0, 1, 4096, 65536, 1 << 20, 1ULL << 40, ~0ULL };
+
 	for (int i = 0; i < iterations; i++) {
 		struct dma_heap_allocation_data d = {
-			.len = (__u64[]){ 0, 1, 4096, 65536, 1 << 20, 1ULL << 40, ~0ULL }[rand() % 7],
+			.len = lengths[rand() % ARRAY_SIZE(lengths)],
 			.fd_flags = rand() % 4 ? O_RDWR | O_CLOEXEC : (__u32)rand(),
 			.heap_flags = rand() % 3 ? DMA_HEAP_FLAG_CHARGE_FD :
 				      (rand() % 2 ? 0 : (__u64)rand() << (rand() % 40)),
@@ -149,9 +152,9 @@ static int fuzz_ioctls(const char *cg, int iterations, long *tried)
 		};
 
 		(*tried) += 2;
-		if (ioctl(rand() % 2 ? heap : cma, DMA_HEAP_IOCTL_ALLOC, &d) == 0)
+		if (ioctl(rand() % 2 ? heap : cma, DMA_HEAP_IOCTL_ALLOC, &d) == 0) {
 			close(d.fd);
-		else if (!documented(errno)) {
+		} else if (!documented(errno)) {
 			ksft_print_msg("alloc len %llu flags %llx: unexpected %s\n",
 				       (unsigned long long)d.len,
 				       (unsigned long long)d.heap_flags, strerror(errno));

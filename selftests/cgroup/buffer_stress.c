@@ -58,8 +58,10 @@ struct counts {
 	long ops, allocs, refused[NDEV], transfers, transfers_refused, passed;
 	long failed_other;
 };
+
 static struct counts *shared;
-static volatile sig_atomic_t stopping;
+/* Set by the SIGTERM handler: sig_atomic_t is what a handler may write. */
+static sig_atomic_t stopping;
 
 static void on_term(int sig)
 {
@@ -79,6 +81,26 @@ static int open_target(const char *leaf)
 	return open(group_path(leaf, path, sizeof(path)), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 }
 
+/* A vgem dumb buffer of about @len bytes, as a dma-buf fd, or -errno. */
+static int allocate_vgem(size_t len, int card)
+{
+	struct drm_mode_create_dumb create = {
+		.width = 1024, .height = (len + 4095) / 4096, .bpp = 32,
+	};
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_gem_close gem_close = { 0 };
+	int ret;
+
+	if (ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		return -errno;
+	prime.handle = create.handle;
+	gem_close.handle = create.handle;
+	ret = ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
+	/* The dma-buf keeps the object, and its charge, alive. */
+	ioctl(card, DRM_IOCTL_GEM_CLOSE, &gem_close);
+	return ret;
+}
+
 /* One buffer from device @dev: a dma-buf fd, or -errno. */
 static int allocate(int dev, size_t len, int card)
 {
@@ -94,22 +116,8 @@ static int allocate(int dev, size_t len, int card)
 		ret = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data) ? -errno : (int)data.fd;
 		close(heap);
 		return ret;
-	} else {
-		struct drm_mode_create_dumb create = {
-			.width = 1024, .height = (len + 4095) / 4096, .bpp = 32,
-		};
-		struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
-		struct drm_gem_close gem_close = { 0 };
-		int ret;
-
-		if (ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create))
-			return -errno;
-		prime.handle = gem_close.handle = create.handle;
-		ret = ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
-		/* The dma-buf keeps the object, and its charge, alive. */
-		ioctl(card, DRM_IOCTL_GEM_CLOSE, &gem_close);
-		return ret;
 	}
+	return allocate_vgem(len, card);
 }
 
 static int send_fd(int sock, int fd)
@@ -240,7 +248,7 @@ static void chaos(pid_t *pids, int nworkers, time_t deadline, unsigned int seed)
 
 		/* A sign of life for the guest runner's silence watchdog. */
 		if (time(NULL) >= report) {
-			ksft_print_msg("chaos: %d cgroups created and removed so far\n", n);
+			ksft_print_msg("%s: %d cgroups created and removed so far\n", __func__, n);
 			report += 5;
 		}
 
@@ -251,7 +259,7 @@ static void chaos(pid_t *pids, int nworkers, time_t deadline, unsigned int seed)
 			set_max(g, devices[rand() % NDEV],
 				rand() % 4 ? (long)(1 + rand() % 16) << 20 : -1);
 		} else if (op == 1) {
-			snprintf(extra, sizeof(extra), "%s/chaos%d", top, n++ % 1000);
+			snprintf(extra, sizeof(extra), "%s/extra%d", top, n++ % 1000);
 			if (!cg_create(extra)) {
 				/* A buffer-less cgroup; it must leave cleanly. */
 				usleep(1000);
@@ -342,8 +350,10 @@ static long value(const char *group, const char *file, const char *device, const
 	return -1;
 }
 
-/* Every cgroup of the tree, and the root, back at exactly 0. Buffers are
- * released asynchronously after the last close: wait a little for them. */
+/*
+ * Every cgroup of the tree, and the root, back at exactly 0. Buffers are
+ * released asynchronously after the last close: wait a little for them.
+ */
 static int all_zero(const char *root, char *why, size_t size)
 {
 	for (int tries = 0; tries < 50; tries++) {
@@ -361,7 +371,7 @@ static int all_zero(const char *root, char *why, size_t size)
 					zero = false;
 				}
 			}
-			if (zero && cg_read(root, "buffer.current", rootval, sizeof(rootval)) == 0) {
+			if (zero && !cg_read(root, "buffer.current", rootval, sizeof(rootval))) {
 				char needle[80];
 
 				snprintf(needle, sizeof(needle), "%s 0\n", devices[d]);
@@ -392,8 +402,8 @@ static void set_faults(bool on)
 	static const char * const files[] = {
 		"task-filter", "probability", "interval", "times", "verbose",
 	};
-	const char *on_values[] = { "Y", "5", "1", "-1", "0" };
-	const char *off_values[] = { "N", "0", "1", "0", "0" };
+	static const char * const on_values[] = { "Y", "5", "1", "-1", "0" };
+	static const char * const off_values[] = { "N", "0", "1", "0", "0" };
 
 	for (int d = 0; d < 2; d++) {
 		for (int f = 0; f < 5; f++) {
@@ -462,8 +472,9 @@ int main(int argc, char **argv)
 	for (int g = 0; g < NGROUPS; g++)
 		for (int d = 0; d < NDEV; d++)
 			events += value(groups[g], "buffer.events.local", devices[d], "max=");
-	ksft_print_msg("orderly: %ld operations, %ld allocations, %ld passed, %ld transfers, %ld refused\n",
-		       ops, allocs, passed, transfers, refused);
+	ksft_print_msg("orderly: %ld operations, %ld allocations, %ld passed, %ld transfers,\n",
+		       ops, allocs, passed, transfers);
+	ksft_print_msg("orderly: %ld refused\n", refused);
 	ksft_test_result(all_zero(root, why, sizeof(why)),
 			 "orderly: every buffer.current back to 0 %s\n", why);
 	ksft_test_result(refused == events,
@@ -491,7 +502,7 @@ int main(int argc, char **argv)
 			for (int d = 0; d < NDEV; d++)
 				failed += shared[w].refused[d];
 		}
-		ksft_print_msg("faults: %ld operations, %ld failed (injected faults and refusals)\n",
+		ksft_print_msg("faults: %ld operations, %ld failed (injected or refused)\n",
 			       ops, failed);
 		why[0] = '\0';
 		ksft_test_result(all_zero(root, why, sizeof(why)),
