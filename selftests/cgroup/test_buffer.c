@@ -159,6 +159,20 @@ static long cma_total(void)
 	return p ? strtol(p + strlen("CmaTotal:"), NULL, 10) * 1024 : -1;
 }
 
+/*
+ * cg_run() for step functions, which exit with 0 or the number of the step
+ * that failed; says which.
+ */
+static int run_steps(const char *cgroup, int (*fn)(const char *cgroup, void *arg),
+		     void *arg)
+{
+	int step = cg_run(cgroup, fn, arg);
+
+	if (step)
+		ksft_print_msg("step %d failed\n", step);
+	return step;
+}
+
 /* The root has current, stat and capacity, and none of the limit files. */
 static int test_buffer_root_files(const char *root)
 {
@@ -529,17 +543,14 @@ static int fail_allocations(const char *cgroup, void *arg)
 
 static int test_buffer_failed_allocations(const char *root)
 {
-	int ret = KSFT_FAIL, status;
+	int ret = KSFT_FAIL;
 	char *cg;
 
 	cg = make_cgroup(root, "buffer_test_failures");
 	if (!cg)
 		return KSFT_FAIL;
-	status = cg_run(cg, fail_allocations, NULL);
-	if (status) {
-		ksft_print_msg("step %d failed\n", status);
+	if (run_steps(cg, fail_allocations, NULL))
 		goto out;
-	}
 	/*
 	 * The CMA buffer was charged before the heap ran out of pages, so
 	 * peak saw it: the charge is taken first, on purpose, so that a
@@ -658,17 +669,14 @@ static int check_one_hop(const char *root, int by_cgroup_fd)
 	char *allocator = make_cgroup(root, "buffer_test_allocator");
 	char *client = make_cgroup(root, "buffer_test_client");
 	struct one_hop_args args = { .client_cg = client, .by_cgroup_fd = by_cgroup_fd };
-	int ret = KSFT_FAIL, status = -1;
+	int ret = KSFT_FAIL;
 
 	if (!allocator || !client)
 		goto out;
 	args.client = start_idler(client);
 	if (args.client < 0)
 		goto out;
-	status = cg_run(allocator, allocate_for_client, &args);
-	if (status)
-		ksft_print_msg("allocator step %d failed\n", status);
-	else
+	if (!run_steps(allocator, allocate_for_client, &args))
 		ret = KSFT_PASS;
 out:
 	stop(args.client);
@@ -921,7 +929,7 @@ static int test_buffer_charge_permissions(const char *root)
 		.heap = -1, .locked_fd = -1, .delegated_fd = -1, .own_fd = -1,
 		.locked = locked, .delegated = delegated, .own = own,
 	};
-	int ret = KSFT_FAIL, status;
+	int ret = KSFT_FAIL;
 	char *procs = NULL;
 
 	if (!locked || !delegated || !own)
@@ -935,11 +943,8 @@ static int test_buffer_charge_permissions(const char *root)
 	a.own_fd = open(own, O_DIRECTORY | O_RDONLY);
 	if (a.heap < 0 || a.locked_fd < 0 || a.delegated_fd < 0 || a.own_fd < 0)
 		goto out;
-	status = cg_run(own, charge_unprivileged, &a);
-	if (status) {
-		ksft_print_msg("unprivileged step %d failed\n", status);
+	if (run_steps(own, charge_unprivileged, &a))
 		goto out;
-	}
 	ret = KSFT_PASS;
 out:
 	close_fds((int[]){ a.heap, a.locked_fd, a.delegated_fd, a.own_fd }, 4);
@@ -1097,15 +1102,12 @@ static int fill_vgem(const char *cgroup, void *arg)
 static int test_buffer_drm_limit(const char *root)
 {
 	char *cg = make_cgroup(root, "buffer_test_vgem");
-	int ret = KSFT_FAIL, status;
+	int ret = KSFT_FAIL;
 
 	if (!cg || write_max(cg, VGEM " 64K"))
 		goto out;
-	status = cg_run(cg, fill_vgem, NULL);
-	if (status) {
-		ksft_print_msg("step %d failed\n", status);
+	if (run_steps(cg, fill_vgem, NULL))
 		goto out;
-	}
 	if (buffer_value(cg, "buffer.events.local", VGEM, "max") != 1 ||
 	    buffer_value(cg, "buffer.peak", VGEM, NULL) != 64 * 1024 ||
 	    buffer_value(cg, "buffer.max", VGEM, NULL) != 64 * 1024 ||
@@ -1140,14 +1142,11 @@ static int import_heap_buffer(const char *cgroup, void *arg)
 static int test_buffer_drm_import(const char *root)
 {
 	char *cg = make_cgroup(root, "buffer_test_import");
-	int ret = KSFT_FAIL, status;
+	int ret = KSFT_FAIL;
 
 	if (!cg)
 		return KSFT_FAIL;
-	status = cg_run(cg, import_heap_buffer, NULL);
-	if (status)
-		ksft_print_msg("step %d failed\n", status);
-	else
+	if (!run_steps(cg, import_heap_buffer, NULL))
 		ret = KSFT_PASS;
 	remove_cgroup(cg);
 	return ret;
@@ -1189,15 +1188,12 @@ static int test_buffer_drm_export_transfer(const char *root)
 {
 	char *cg = make_cgroup(root, "buffer_test_export");
 	char *target = make_cgroup(root, "buffer_test_export_target");
-	int ret = KSFT_FAIL, status;
+	int ret = KSFT_FAIL;
 
 	if (!cg || !target)
 		goto out;
-	status = cg_run(cg, export_and_transfer, target);
-	if (status) {
-		ksft_print_msg("step %d failed\n", status);
+	if (run_steps(cg, export_and_transfer, target))
 		goto out;
-	}
 	ret = KSFT_PASS;
 out:
 	remove_cgroup(cg);
