@@ -18,5 +18,7 @@ done
 echo "==> installing: ${missing[*]}" >&2
 [ "$(id -u)" -eq 0 ] || { echo "error: run as root to install ${missing[*]}" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# Wait for another apt or dpkg (unattended upgrades, say) rather than fail.
+apt=(apt-get -q -o DPkg::Lock::Timeout=600)
+"${apt[@]}" update >/dev/null
+"${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
