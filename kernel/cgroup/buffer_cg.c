@@ -447,9 +447,8 @@ EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
 int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
 		     struct buffer_cg_device *dev, u64 size)
 {
-	struct buffer_cg_pool *pool;
-
 	struct buffer_cg_dev_state *state;
+	struct buffer_cg_pool *pool;
 
 	memset(charge, 0, sizeof(*charge));
 	if (!cg)
@@ -524,29 +523,45 @@ int buffer_cg_charge_transfer(struct buffer_cg_charge *charge,
 	struct buffer_cg_pool *from, *target, *shared;
 	int ret;
 
-again:
-	from = READ_ONCE(charge->pool);
-	if (!from || !to)
+	if (!to)
 		return -EOPNOTSUPP;
+again:
+	/*
+	 * Pin the source cgroup: a concurrent transfer may drop the record's
+	 * reference, the last one if the cgroup was removed.
+	 */
+	rcu_read_lock();
+	from = READ_ONCE(charge->pool);
+	if (from && !css_tryget(&from->cg->css)) {
+		rcu_read_unlock();
+		goto again;
+	}
+	rcu_read_unlock();
+	if (!from)
+		return -EOPNOTSUPP;
+	ret = 0;
 	if (from->cg == to)
-		return 0;
+		goto out;
 
 	/* The record's device reference keeps a draining device alive. */
 	target = pool_get(to, from->dev);
-	if (IS_ERR(target))
-		return PTR_ERR(target);
+	if (IS_ERR(target)) {
+		ret = PTR_ERR(target);
+		goto out;
+	}
 
 	shared = pool_common_ancestor(from, target);
 	ret = pool_try_charge(target, shared, charge->size);
 	if (ret) {
 		trace_buffer_cg_transfer(from, target, charge->size, ret);
-		return ret;
+		goto out;
 	}
 	css_get(&to->css);
 	if (cmpxchg(&charge->pool, from, target) != from) {
 		/* Another transfer moved it first: start over from there. */
 		pool_uncharge(target, shared, charge->size);
 		css_put(&to->css);
+		css_put(&from->cg->css);
 		goto again;
 	}
 	pool_uncharge(from, shared, charge->size);
@@ -556,8 +571,11 @@ again:
 	atomic_long_dec(&from->buffers);
 	atomic64_inc(&from->transfers_out);
 	trace_buffer_cg_transfer(from, target, charge->size, 0);
+	/* The record's reference on the old cgroup. */
 	css_put(&from->cg->css);
-	return 0;
+out:
+	css_put(&from->cg->css);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge_transfer);
 
