@@ -38,6 +38,7 @@
 
 #include "../kselftest.h"
 #include "cgroup_util.h"
+#include "buffer_util.h"
 
 #define LEAVES 4
 #define MAX_HELD 32
@@ -120,43 +121,6 @@ static int allocate(int dev, size_t len, int card)
 	return allocate_vgem(len, card);
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'f';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
-
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cmsg = CMSG_FIRSTHDR(&mh);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
-}
-
 /* A worker: random operations until told to stop. */
 static void worker(int id, int in, int out, unsigned int seed)
 {
@@ -169,7 +133,7 @@ static void worker(int id, int in, int out, unsigned int seed)
 		int op = rand() % 100, fd;
 
 		c->ops++;
-		fd = recv_fd(in);
+		fd = buffer_recv_fd(in, MSG_DONTWAIT);
 		if (fd >= 0 && nheld < MAX_HELD)
 			held[nheld++] = fd;
 		else if (fd >= 0)
@@ -198,7 +162,7 @@ static void worker(int id, int in, int out, unsigned int seed)
 			int i = rand() % nheld;
 
 			/* Hand it to a neighbour, which now holds it. */
-			if (!send_fd(out, held[i])) {
+			if (!buffer_send_fd(out, held[i], MSG_DONTWAIT)) {
 				c->passed++;
 				close(held[i]);
 				held[i] = held[--nheld];
@@ -326,28 +290,12 @@ static int run_phase(int seconds, int nworkers, bool kill_workers, bool faults)
 	return 0;
 }
 
-static long value(const char *group, const char *file, const char *device, const char *key)
+static long group_value(const char *group, const char *file, const char *device,
+			const char *key)
 {
-	char path[PATH_MAX], buf[4096], *line, *save = NULL;
-	size_t dlen = strlen(device);
+	char path[PATH_MAX];
 
-	if (cg_read(group_path(group, path, sizeof(path)), file, buf, sizeof(buf)))
-		return -1;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *p;
-
-		if (strncmp(line, device, dlen) || line[dlen] != ' ')
-			continue;
-		p = line + dlen + 1;
-		if (key) {
-			p = strstr(p, key);
-			if (!p)
-				return -1;
-			p += strlen(key);
-		}
-		return strncmp(p, "max", 3) ? strtol(p, NULL, 10) : LONG_MAX;
-	}
-	return -1;
+	return buffer_value(group_path(group, path, sizeof(path)), file, device, key);
 }
 
 /*
@@ -363,7 +311,7 @@ static int all_zero(const char *root, char *why, size_t size)
 			char rootval[4096];
 
 			for (int g = 0; g < NGROUPS && zero; g++) {
-				long v = value(groups[g], "buffer.current", devices[d], NULL);
+				long v = group_value(groups[g], "buffer.current", devices[d], NULL);
 
 				if (v != 0) {
 					snprintf(why, size, "%s/%s current %ld", groups[g],
@@ -471,7 +419,7 @@ int main(int argc, char **argv)
 	}
 	for (int g = 0; g < NGROUPS; g++)
 		for (int d = 0; d < NDEV; d++)
-			events += value(groups[g], "buffer.events.local", devices[d], "max=");
+			events += group_value(groups[g], "buffer.events.local", devices[d], "max");
 	ksft_print_msg("orderly: %ld operations, %ld allocations, %ld passed, %ld transfers,\n",
 		       ops, allocs, passed, transfers);
 	ksft_print_msg("orderly: %ld refused\n", refused);
@@ -484,7 +432,7 @@ int main(int argc, char **argv)
 		bool ok = true;
 
 		for (int d = 0; d < NDEV; d++)
-			ok &= value("fixed", "buffer.peak", devices[d], NULL) <= fixed_max;
+			ok &= group_value("fixed", "buffer.peak", devices[d], NULL) <= fixed_max;
 		ksft_test_result(ok, "orderly: the fixed cgroup never peaked above its max\n");
 	}
 

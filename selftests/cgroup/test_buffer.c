@@ -29,6 +29,7 @@
 
 #include "../kselftest.h"
 #include "cgroup_util.h"
+#include "buffer_util.h"
 
 #define SYSTEM "heap/system"
 #define CMA "heap/reserved"
@@ -65,39 +66,6 @@ static int heap_alloc(const char *heap, size_t len)
 static const char *heap_of(const char *device)
 {
 	return device + strlen("heap/");
-}
-
-/*
- * The value of @device's line in a nested-keyed file: the number after
- * "<device> " or after "<device> ... <key>=". -1 if absent, -2 for "max".
- */
-static long buffer_value(const char *cgroup, const char *file,
-			 const char *device, const char *key)
-{
-	char buf[4096], *line, *save, *p;
-	size_t dlen = strlen(device);
-
-	if (cg_read(cgroup, file, buf, sizeof(buf)))
-		return -1;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, device, dlen) || line[dlen] != ' ')
-			continue;
-		p = line + dlen + 1;
-		if (key) {
-			char needle[64];
-
-			snprintf(needle, sizeof(needle), "%s=", key);
-			p = strstr(p, needle);
-			if (!p)
-				return -1;
-			p += strlen(needle);
-		}
-		if (!strncmp(p, "max", 3))
-			return -2;
-		return strtol(p, NULL, 10);
-	}
-	return -1;
 }
 
 static long current_of(const char *cg, const char *dev)
@@ -283,7 +251,7 @@ static int test_buffer_max_writes(const char *root)
 	    buffer_value(cg, "buffer.max", SYSTEM, NULL) != 8 * MIB)
 		goto out;
 	if (write_max(cg, SYSTEM " max") ||
-	    buffer_value(cg, "buffer.max", SYSTEM, NULL) != -2)
+	    buffer_value(cg, "buffer.max", SYSTEM, NULL) != BUFFER_VALUE_MAX)
 		goto out;
 	ret = KSFT_PASS;
 out:
@@ -386,45 +354,6 @@ out:
 	return ret;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cmsgbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'b';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cmsgbuf, .msg_controllen = sizeof(cmsgbuf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cmsgbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cmsgbuf, .msg_controllen = sizeof(cmsgbuf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
-}
-
 static int sockets[2];
 
 /* Allocate 1 MiB, hand the fd over the socket, close ours, and exit. */
@@ -432,7 +361,7 @@ static int alloc_and_send(const char *cgroup, void *arg)
 {
 	int fd = heap_alloc("system", MIB);
 
-	if (fd < 0 || send_fd(sockets[0], fd))
+	if (fd < 0 || buffer_send_fd(sockets[0], fd, 0))
 		return 1;
 	close(fd);
 	return 0;
@@ -463,7 +392,7 @@ static int test_buffer_fd_passing_and_rmdir(const char *root)
 		goto out;
 	if (cg_run(allocator, alloc_and_send, NULL))
 		goto out;
-	fd = recv_fd(sockets[1]);
+	fd = buffer_recv_fd(sockets[1], 0);
 	close(sockets[0]);
 	close(sockets[1]);
 	if (fd < 0 || cg_enter_current(holder))
@@ -710,7 +639,7 @@ struct two_hop_args {
 static int forward_charge(const char *cgroup, void *arg)
 {
 	struct two_hop_args *a = arg;
-	int buf = recv_fd(a->sock), client = pidfd_open(a->client);
+	int buf = buffer_recv_fd(a->sock, 0), client = pidfd_open(a->client);
 	char result = 'F', done;
 
 	if (buf >= 0 && client >= 0 && current_of(cgroup, SYSTEM) == MIB &&
@@ -742,7 +671,7 @@ static int test_buffer_two_hops(const char *root)
 	heap = open_system_heap();
 	pidfd = pidfd_open(middle_pid);
 	buf = alloc_charged(heap, MIB, pidfd);
-	if (buf < 0 || send_fd(sv[0], buf))
+	if (buf < 0 || buffer_send_fd(sv[0], buf, 0))
 		goto out;
 	close(buf);
 	buf = -1;
