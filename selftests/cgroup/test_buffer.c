@@ -772,7 +772,9 @@ static int test_buffer_charge_errors(const char *root)
 	pidfd = pidfd_open(child);
 	if (pidfd < 0)
 		goto out;
-	usleep(100000);
+	/* Wait until it has exited, but leave the zombie unreaped. */
+	if (waitid(P_PID, child, &(siginfo_t){ 0 }, WEXITED | WNOWAIT))
+		goto out;
 	if (alloc_charged(heap, MIB, pidfd) != -ESRCH)
 		goto out;
 	waitpid(child, NULL, 0);

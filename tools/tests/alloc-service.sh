@@ -20,7 +20,7 @@ in_cgroup() { # CGROUP COMMAND...: run COMMAND in CGROUP, in the background
 	shift
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg/$group" "$@" &
 }
-wait_for() { for _ in $(seq 50); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+wait_for() { for _ in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 echo "TAP version 13"
 echo "1..6"
@@ -37,7 +37,7 @@ in_cgroup app1 buffer-client --socket /tmp/allocd.sock --count 2 --hold >/dev/nu
 app1=$!
 in_cgroup app2 buffer-client --socket /tmp/comp.sock --count 3 --hold >/dev/null
 app2=$!
-for _ in $(seq 50); do
+for _ in $(seq 100); do
 	[ "$(current app1)" = 2097152 ] && [ "$(current app2)" = 3145728 ] && break
 	sleep 0.1
 done

@@ -26,6 +26,13 @@ in_cgroup() { # CGROUP COMMAND...: start COMMAND in CGROUP in the background
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg/$group" "$@" &
 }
 value() { awk -v d="$2" '$1 == d {print $2}' "$cg/$1/$3"; }
+# until_current CGROUP BYTES: wait (up to 10 s) for the holder's allocations.
+until_current() {
+	for _ in $(seq 100); do
+		[ "$(value "$1" heap/system buffer.current)" = "$2" ] && return 0
+		sleep 0.1
+	done
+}
 dmabuf_fd() { ls -l /proc/$1/fd | awk '/dmabuf/ {print $9; exit}'; }
 
 echo "TAP version 13"
@@ -38,7 +45,7 @@ buffer-cg set cli heap/system=8M heap/reserved=max
 check "set writes buffer.max" "$(value cli heap/system buffer.max)" 8388608
 in_cgroup cli buffer-client --direct --size 1M --count 3 --hold >/dev/null
 holder=$!
-sleep 0.5
+until_current cli 3145728
 check "get CURRENT equals buffer.current" \
 	"$(buffer-cg get cli | awk '$1 == "heap/system" {print $2}')" \
 	"$(value cli heap/system buffer.current)"
@@ -75,7 +82,7 @@ check "leaks: nothing while holders stay in place" "$(buffer-cg leaks)" "no leak
 echo $holder >$cg/cli_moved/cgroup.procs
 in_cgroup cli_gone buffer-client --direct --size 2M --hold >/dev/null
 gone=$!
-sleep 0.5
+until_current cli_gone 2097152
 echo $gone >$cg/other/cgroup.procs
 rmdir $cg/cli_gone
 leaks=$(buffer-cg leaks -o csv)

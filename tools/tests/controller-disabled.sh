@@ -17,7 +17,11 @@ check "buffer-cg exits 1 without the controller" "$?" 1
 check "...saying why" "$(echo "$out" | grep -c 'controller is not available')" 1
 buffer-client --direct --size 1M --count 2 --hold >/dev/null &
 holder=$!
-sleep 0.5
+# Wait (up to 10 s) for both buffers: nothing else counts them here.
+for _ in $(seq 100); do
+	[ "$(ls -l /proc/$holder/fd | grep -c dmabuf)" = 2 ] && break
+	sleep 0.1
+done
 fd=$(ls -l /proc/$holder/fd | awk '/dmabuf/ {print $9; exit}')
 check "heaps still serve buffers" "$(ls -l /proc/$holder/fd | grep -c dmabuf)" 2
 check "an uncharged buffer's fdinfo has no charge lines" \
