@@ -11,6 +11,9 @@ RESULTS=$BUILD/results
 LOGS=$BUILD/logs
 ARCH=x86_64
 export ARCH
+# Cache entries keyed by paths relative to the checkout, so that a fresh
+# clone elsewhere (as CI makes) still hits the cache.
+export CCACHE_BASEDIR=$TOP
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
