@@ -4,7 +4,8 @@
 SCRIPTS := scripts
 
 .PHONY: all demo check kernel debug-kernel tree initramfs guest-programs kunit \
-	guest-check debug-check stress checkpatch patches patches-check shell clean help deps
+	guest-check debug-check stress checkpatch patches patches-check shell clean help deps \
+	bench bench-kernel
 
 all: demo ## Build, boot, and run the demo (the main job)
 
@@ -22,8 +23,8 @@ kernel: tree ## Build the test kernel: build/bzImage and build/config
 	@cp build/kernel-test/arch/x86/boot/bzImage build/bzImage
 	@cp build/kernel-test/.config build/config
 
-debug-kernel: tree ## Build the debug kernel (lockdep, KASAN, fault injection, kmemleak, KUnit)
-	@$(SCRIPTS)/build-kernel.sh debug configs/base.config configs/debug.config
+debug-kernel: tree ## Build the debug kernel (lockdep, KASAN, fault injection, kmemleak, KUnit) and its test module
+	@KERNEL_TARGETS="bzImage modules" $(SCRIPTS)/build-kernel.sh debug configs/base.config configs/debug.config
 
 guest-programs: kernel ## Build the static test programs that run in the guest
 	@$(SCRIPTS)/build-guest-programs.sh
@@ -46,6 +47,15 @@ debug-check: initramfs debug-kernel ## Boot the debug kernel: KUnit, stress, fau
 
 stress: initramfs debug-kernel ## A long stress, fault and fuzz run on the debug kernel
 	@QUIET_TIMEOUT=300 $(SCRIPTS)/run-debug-tests.sh stress.list
+
+bench-kernel: tree ## Build the bench kernel (the test kernel plus the KUnit charge-path benchmark)
+	@$(SCRIPTS)/build-kernel.sh bench configs/base.config configs/bench.config
+
+bench: initramfs bench-kernel ## Measure the cost of accounting; writes build/bench.txt (not a test)
+	@$(SCRIPTS)/bench-core-uml.sh
+	@$(SCRIPTS)/bench-core-smp.sh
+	@$(SCRIPTS)/bench-e2e.sh
+	@python3 $(SCRIPTS)/bench-report.py
 
 kunit: tree ## Run the KUnit suite under UML (fast, for development)
 	@$(SCRIPTS)/run-kunit.sh

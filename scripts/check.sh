@@ -43,8 +43,7 @@ if record build-kernel make -C "$TOP" -s kernel; then
 fi
 
 # The debug kernel: KUnit at boot, our suites, stress, faults, fuzzing.
-if record build-debug-kernel "$TOP/scripts/build-kernel.sh" debug \
-	configs/base.config configs/debug.config; then
+if record build-debug-kernel make -C "$TOP" -s debug-kernel; then
 	[ -f "$BUILD/initramfs.cpio.gz" ] && {
 		log "debug kernel: KUnit, stress, fault injection, fuzzing (TCG)"
 		"$TOP/scripts/run-debug-tests.sh" || true

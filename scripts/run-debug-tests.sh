@@ -13,8 +13,19 @@ kernel=$BUILD/kernel-debug/arch/x86/boot/bzImage
 mkdir -p "$RESULTS" "$LOGS"
 [ -f "$kernel" ] || die "$kernel is missing: build the debug kernel first"
 
+# The shared initramfs, plus the debug kernel's test module.
+initrd=$BUILD/initramfs-debug.cpio.gz
+modules=$BUILD/initramfs-debug-modules
+rm -rf "$modules"
+mkdir -p "$modules/lib/modules"
+cp "$BUILD/kernel-debug/lib/test_buffer_cg.ko" "$modules/lib/modules/"
+{
+	cat "$BUILD/initramfs.cpio.gz"
+	(cd "$modules" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1)
+} >"$initrd"
+
 status=0
-if KERNEL=$kernel CMA=64M QUIET_TIMEOUT=${QUIET_TIMEOUT:-180} \
+if KERNEL=$kernel INITRD=$initrd CMA=64M QUIET_TIMEOUT=${QUIET_TIMEOUT:-180} \
 	"$TOP/scripts/run-guest.sh" check "$name" list="$list" 2>"$LOGS/$name.err"; then
 	echo "ok 1 $name: the debug kernel boots, runs its suites, no splat, clean poweroff" \
 		>"$RESULTS/$name-boot.tap"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Boot the test kernel and run the in-guest suites: those of
-# scripts/guest/check.list, then, booted with cgroup_disable=buffer, those of
+# scripts/guest/check.list, then, booted with cgroup_disable=buffer and
+# dma_heap.mem_accounting=1 (memcg charges the system heap instead), those of
 # disabled.list; write build/results/guest-*.tap. The CMA area is 64M: the upstream
 # dmabuf-heaps test keeps its first 1 MiB CMA buffer open while it allocates
 # 32 more, which a 32M area (the spec's demo size) cannot hold.
@@ -31,5 +32,5 @@ boot() {
 }
 
 boot guest-check check.list
-boot guest-disabled disabled.list cgroup_disable=buffer
+boot guest-disabled disabled.list cgroup_disable=buffer dma_heap.mem_accounting=1
 exit $status

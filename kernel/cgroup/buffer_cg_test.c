@@ -483,3 +483,7 @@ static struct kunit_suite buffer_cg_test_suite = {
 };
 
 kunit_test_suite(buffer_cg_test_suite);
+
+#if IS_ENABLED(CONFIG_CGROUP_BUFFER_BENCHMARK)
+#include "buffer_cg_bench.c"
+#endif

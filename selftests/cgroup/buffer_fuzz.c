@@ -4,8 +4,10 @@
  * (garbage, huge and negative numbers, unknown devices, partial lines,
  * embedded NULs) and random DMA_HEAP_IOCTL_ALLOC / DMA_BUF_IOCTL_TRANSFER_CHARGE
  * arguments. Every call must succeed or fail with a documented errno, a
- * failed write must leave buffer.max as it was, and nothing may stay
- * charged at the end. Kernel splats fail the guest run on their own.
+ * failed write must leave buffer.max as it was, a failed ioctl must leave
+ * every buffer.current and buffer.stat (root included) and the charge of the
+ * buffer it was given as they were, and nothing may stay charged at the
+ * end. Kernel splats fail the guest run on their own.
  *
  * usage: buffer_fuzz [ITERATIONS] [SEED]
  */
@@ -96,6 +98,31 @@ static int fuzz_writes(const char *cg, int iterations, long *tried, long *accept
 	return 0;
 }
 
+/* What a failed call must not change: the charges, and who pays for @buf. */
+struct snapshot {
+	char current[1024], stat[2048], root_current[1024], root_stat[2048];
+	char fdinfo[1024];
+};
+
+static int take_snapshot(const char *cg, const char *root, int buf, struct snapshot *s)
+{
+	char fd[16];
+
+	snprintf(fd, sizeof(fd), "%d", buf);
+	return cg_read(cg, "buffer.current", s->current, sizeof(s->current)) ||
+	       cg_read(cg, "buffer.stat", s->stat, sizeof(s->stat)) ||
+	       cg_read(root, "buffer.current", s->root_current, sizeof(s->root_current)) ||
+	       cg_read(root, "buffer.stat", s->root_stat, sizeof(s->root_stat)) ||
+	       cg_read("/proc/self/fdinfo", fd, s->fdinfo, sizeof(s->fdinfo));
+}
+
+static bool unchanged(const struct snapshot *a, const struct snapshot *b)
+{
+	return !strcmp(a->current, b->current) && !strcmp(a->stat, b->stat) &&
+	       !strcmp(a->root_current, b->root_current) &&
+	       !strcmp(a->root_stat, b->root_stat) && !strcmp(a->fdinfo, b->fdinfo);
+}
+
 static bool documented(int err)
 {
 	/* EMFILE: a full fd table; EFAULT cannot happen here. */
@@ -103,10 +130,11 @@ static bool documented(int err)
 	       err == ENOMEM || err == EOPNOTSUPP || err == EMFILE;
 }
 
-static int fuzz_ioctls(const char *cg, int iterations, long *tried)
+static int fuzz_ioctls(const char *cg, const char *root, int iterations, long *tried)
 {
 	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
 	int cma = open("/dev/dma_heap/reserved", O_RDONLY | O_CLOEXEC);
+	struct snapshot before, after;
 	int fds[6], buf;
 	pid_t child = fork();
 
@@ -132,7 +160,8 @@ static int fuzz_ioctls(const char *cg, int iterations, long *tried)
 
 		ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) ? -1 : (int)d.fd;
 	});
-	if (heap < 0 || cma < 0 || buf < 0 || fds[0] < 0)
+	if (heap < 0 || cma < 0 || buf < 0 || fds[0] < 0 ||
+	    take_snapshot(cg, root, buf, &before))
 		return -1;
 
 	static const __u64 lengths[] = { 0, 1, 4096, 65536, 1 << 20, 1ULL << 40, ~0ULL };
@@ -151,18 +180,45 @@ static int fuzz_ioctls(const char *cg, int iterations, long *tried)
 			.flags = rand() % 6 ? 0 : (__u32)rand(),
 		};
 
+		int err;
+
+		/* A sign of life for the guest runner's silence watchdog. */
+		if (i && i % 250 == 0)
+			ksft_print_msg("ioctls: %d of %d iterations\n", i, iterations);
 		(*tried) += 2;
 		if (ioctl(rand() % 2 ? heap : cma, DMA_HEAP_IOCTL_ALLOC, &d) == 0) {
 			close(d.fd);
-		} else if (!documented(errno)) {
-			ksft_print_msg("alloc len %llu flags %llx: unexpected %s\n",
-				       (unsigned long long)d.len,
-				       (unsigned long long)d.heap_flags, strerror(errno));
-			return -1;
+			/* A success may change the state: start afresh. */
+			if (take_snapshot(cg, root, buf, &before))
+				return -1;
+		} else {
+			err = errno;
+			if (!documented(err)) {
+				ksft_print_msg("alloc len %llu flags %llx: unexpected %s\n",
+					       (unsigned long long)d.len,
+					       (unsigned long long)d.heap_flags, strerror(err));
+				return -1;
+			}
+			if (take_snapshot(cg, root, buf, &after) || !unchanged(&before, &after)) {
+				ksft_print_msg("alloc len %llu failed (%s), changed the charges\n",
+					       (unsigned long long)d.len, strerror(err));
+				return -1;
+			}
 		}
-		if (ioctl(buf, DMA_BUF_IOCTL_TRANSFER_CHARGE, &t) && !documented(errno)) {
-			ksft_print_msg("transfer: unexpected %s\n", strerror(errno));
-			return -1;
+		if (!ioctl(buf, DMA_BUF_IOCTL_TRANSFER_CHARGE, &t)) {
+			if (take_snapshot(cg, root, buf, &before))
+				return -1;
+		} else {
+			err = errno;
+			if (!documented(err)) {
+				ksft_print_msg("transfer: unexpected %s\n", strerror(err));
+				return -1;
+			}
+			if (take_snapshot(cg, root, buf, &after) || !unchanged(&before, &after)) {
+				ksft_print_msg("transfer failed (%s) but changed the charges\n",
+					       strerror(err));
+				return -1;
+			}
 		}
 	}
 	close(buf);
@@ -196,8 +252,8 @@ int main(int argc, char **argv)
 			 tried, accepted);
 	if (cg_enter_current(cg))
 		ksft_exit_fail_msg("cannot enter the cgroup\n");
-	ksft_test_result(!fuzz_ioctls(cg, iterations, &calls),
-			 "ioctls: %ld random allocation and transfer calls, only documented errnos\n",
+	ksft_test_result(!fuzz_ioctls(cg, root, iterations, &calls),
+			 "ioctls: %ld random allocation and transfer calls, only documented errnos, nothing changed on error\n",
 			 calls);
 	cg_enter_current(root);
 	ksft_test_result(!cg_read(cg, "buffer.current", current, sizeof(current)) &&

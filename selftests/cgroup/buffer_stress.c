@@ -3,7 +3,8 @@
  * Stress of the buffer cgroup controller: workers in a tree of cgroups
  * allocate (both heaps and vgem), close, pass buffers to each other and
  * transfer charges, while a chaos task changes limits, creates and removes
- * cgroups and migrates workers. Bounded in time. Then it checks that no
+ * cgroups (some while buffers charged to them live on in the workers) and
+ * migrates workers. Bounded in time. Then it checks that no
  * charge is left anywhere, that the ENOMEM refusals the workers saw are
  * exactly those the buffer.events files count, and that a cgroup whose limit
  * never changed never peaked above it.
@@ -204,11 +205,11 @@ static void chaos(pid_t *pids, int nworkers, time_t deadline, unsigned int seed)
 {
 	char path[PATH_MAX], extra[PATH_MAX];
 	time_t report = time(NULL) + 5;
-	int n = 0;
+	int n = 0, removed = 0;
 
 	srand(seed);
 	while (time(NULL) < deadline) {
-		int op = rand() % 3;
+		int op = rand() % 4;
 
 		/* A sign of life for the guest runner's silence watchdog. */
 		if (time(NULL) >= report) {
@@ -229,6 +230,30 @@ static void chaos(pid_t *pids, int nworkers, time_t deadline, unsigned int seed)
 				usleep(1000);
 				cg_destroy(extra);
 			}
+		} else if (op == 2) {
+			/*
+			 * A worker charges a new cgroup for a while, moves on,
+			 * and the cgroup is removed under the buffers it paid
+			 * for, which the worker keeps, passes and transfers.
+			 * Never "fixed"'s workers, nor under "a", whose limit
+			 * changes and whose refusals are counted by cgroup.
+			 */
+			int w = rand() % nworkers;
+			char back[PATH_MAX];
+
+			snprintf(extra, sizeof(extra), "%s/b/gone%d", top, n++ % 1000);
+			if (!(w % LEAVES) || cg_create(extra))
+				continue;
+			if (!cg_enter(extra, pids[w])) {
+				usleep(20000);
+				cg_enter(group_path("b/b1", back, sizeof(back)), pids[w]);
+			}
+			/* rmdir, not cg_destroy(), which would kill a worker left inside. */
+			if (rmdir(extra))
+				ksft_print_msg("%s: rmdir %s: %s\n", __func__, extra,
+					       strerror(errno));
+			else
+				removed++;
 		} else {
 			/* Migrate between the non-fixed leaves only. */
 			int w = rand() % nworkers;
@@ -239,6 +264,8 @@ static void chaos(pid_t *pids, int nworkers, time_t deadline, unsigned int seed)
 		}
 		usleep(2000);
 	}
+	ksft_print_msg("%s: %d cgroups created and removed, %d after a worker ran in them\n",
+		       __func__, n, removed);
 }
 
 /* Runs one phase; returns 0 if the workers all ended. */

@@ -2,24 +2,8 @@
 # In-guest TAP test of the allocator service, client and compositor: the
 # buffers land on the client's cgroup after one hop and after two.
 set -u
-cg=/sys/fs/cgroup
-n=0
-failed=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "not ok $n $1: got '$2', want '$3'"
-		failed=1
-	fi
-}
+. ./tap.sh
 current() { awk -v d=heap/system '$1 == d {print $2}' "$cg/$1/buffer.current"; }
-in_cgroup() { # CGROUP COMMAND...: run COMMAND in CGROUP, in the background
-	local group=$1
-	shift
-	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg/$group" "$@" &
-}
 wait_for() { for _ in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 echo "TAP version 13"

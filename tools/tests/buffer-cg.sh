@@ -2,29 +2,7 @@
 # In-guest TAP test of the buffer-cg CLI: its numbers against cgroupfs and
 # fdinfo, its exit codes, and leaks finding two planted leaks.
 set -u
-cg=/sys/fs/cgroup
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n $1"; failed=1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi; }
-# expect_exit STATUS MESSAGE-PATTERN DESCRIPTION COMMAND...
-expect_exit() {
-	want=$1 pattern=$2 what=$3
-	shift 3
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" = "$want" ] && echo "$out" | grep -q "$pattern"; then
-		ok "$what"
-	else
-		not_ok "$what: exit $got, output '$out'"
-	fi
-}
-in_cgroup() { # CGROUP COMMAND...: start COMMAND in CGROUP in the background
-	group=$1
-	shift
-	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg/$group" "$@" &
-}
+. ./tap.sh
 value() { awk -v d="$2" '$1 == d {print $2}' "$cg/$1/$3"; }
 # until_current CGROUP BYTES: wait (up to 10 s) for the holder's allocations.
 until_current() {

@@ -2,12 +2,7 @@
 # In-guest TAP test on a kernel booted with cgroup_disable=buffer: buffers
 # are served uncharged, and buffer-cg says plainly that there is no controller.
 set -u
-n=0
-failed=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n $1"; else echo "not ok $n $1: got '$2', want '$3'"; failed=1; fi
-}
+. ./tap.sh
 echo "TAP version 13"
 echo "1..5"
 check "no buffer controller in cgroup.controllers" \

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The charge-path benchmark (KUnit suite buffer_cg_bench) at native speed
+# under UML, one CPU. Writes its raw KTAP, "bench:" lines included, to
+# build/bench/core-uml.ktap.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+unset ARCH
+
+out=$BUILD/bench
+mkdir -p "$out" "$LOGS"
+log "bench: the core under UML (build, then about a minute of loops)"
+(cd "$TREE" && python3 tools/testing/kunit/kunit.py run \
+	--kunitconfig "$TOP/configs/kunit.config" --kunitconfig "$TOP/configs/bench.config" \
+	--build_dir "$BUILD/kunit-bench" --jobs "$(($(jobs) + 1))" \
+	--make_options CC="ccache gcc" --timeout 1200 --raw_output=kunit \
+	'buffer_cg_bench') >"$out/core-uml.ktap" 2>"$LOGS/bench-core-uml.err" ||
+	die "the UML benchmark failed: see build/bench/core-uml.ktap and build/logs/bench-core-uml.err"
+grep -q 'bench: try_charge' "$out/core-uml.ktap" ||
+	die "no bench lines in build/bench/core-uml.ktap"

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Turn the raw results of 'make bench' (build/bench/) into the table of
+build/bench.txt, and print it. Reads core-uml.ktap, core-smp.console and
+e2e-*.results; see Documentation/dev-tools/buffer_cg.rst."""
+import glob
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(TOP, 'build', 'bench')
+SIZES = [(4096, '4 KiB'), (65536, '64 KiB'), (1 << 20, '1 MiB'), (16 << 20, '16 MiB')]
+MODES = ['disabled', 'root', 'depth4', 'memcg']
+CORE = re.compile(r'bench: (\S+) depth=(\d+) devices=(\d+) cpus=(\d+) '
+                  r'ns=([\d.]+) min=([\d.]+) max=([\d.]+)')
+E2E = re.compile(r'^bench mode=(\S+) repeat=\d+ size=(\d+) allocs=\d+ '
+                 r'seconds=[\d.]+ rate=([\d.]+)')
+
+
+def core_lines(path):
+    """{(what, depth, devices, cpus): (median, min, max)} from a log."""
+    found = {}
+    with open(path, errors='replace') as f:
+        for line in f:
+            m = CORE.search(line)
+            if m:
+                key = (m[1], int(m[2]), int(m[3]), int(m[4]))
+                found[key] = tuple(float(x) for x in m.group(5, 6, 7))
+    return found
+
+
+def e2e_rates():
+    """{(mode, size): [allocations per second, one per run]}."""
+    rates = {}
+    for path in sorted(glob.glob(os.path.join(BENCH, 'e2e-*.results'))):
+        with open(path) as f:
+            for line in f:
+                m = E2E.match(line)
+                if m:
+                    rates.setdefault((m[1], int(m[2])), []).append(float(m[3]))
+    return rates
+
+
+def cpu_model():
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    return platform.processor()
+
+
+def commit():
+    try:
+        return subprocess.run(['git', '-C', TOP, 'describe', '--always', '--dirty'],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def verdict(ok):
+    return 'met' if ok else 'MISSED'
+
+
+def main():
+    out = []
+    p = out.append
+    uml = core_lines(os.path.join(BENCH, 'core-uml.ktap'))
+    smp = core_lines(os.path.join(BENCH, 'core-smp.console'))
+    rates = e2e_rates()
+    if not uml or not smp or not rates:
+        sys.exit('bench-report: results missing in build/bench; run make bench')
+
+    p(f'buffer_cg benchmark: commit {commit()}, host {cpu_model()}, '
+      f'{os.cpu_count()} CPUs')
+    p('')
+    p('Core: ns per buffer_cg_try_charge() + buffer_cg_uncharge() of 64 KiB,')
+    p('median of 7 timed loops (min-max), UML (native speed), one CPU.')
+    p('Depth = levels below the root, each with a buffer.max; the floor is the')
+    p('same loop on a bare page_counter chain of depth + 1 counters.')
+    p('')
+    p(f'  {"depth":>5}  {"page_counter":>20}  {"try_charge":>20}  {"charge_record":>20}  {"over floor":>10}')
+    for depth in (1, 4, 16):
+        pc = uml[('page_counter', depth, 0, 1)]
+        tc = uml[('try_charge', depth, 1, 1)]
+        cr = uml[('charge_record', depth, 1, 1)]
+        cell = lambda r: f'{r[0]:.1f} ({r[1]:.1f}-{r[2]:.1f})'
+        p(f'  {depth:>5}  {cell(pc):>20}  {cell(tc):>20}  {cell(cr):>20}  {tc[0] - pc[0]:>+9.1f}')
+    p('')
+    p('  try_charge at depth 4 with N devices registered (the last one charged):')
+    one = uml[('try_charge', 4, 1, 1)][0]
+    dev_ratio = {}
+    for n in (1, 64, 1024):
+        r = uml[('try_charge', 4, n, 1)]
+        dev_ratio[n] = r[0] / one
+        p(f'  {n:>5} devices  {r[0]:8.1f} ns ({r[1]:.1f}-{r[2]:.1f})  x{r[0] / one:.3f} of 1 device')
+    p('')
+    s1, s2 = smp[('try_charge', 4, 1, 1)], smp[('try_charge', 4, 1, 2)]
+    p('  Two CPUs charging one cgroup at depth 4 (QEMU TCG, 2 vCPUs; ns are')
+    p('  emulated, compare only with each other): ns per pair as each CPU sees it')
+    p(f'      1 CPU  {s1[0]:8.1f} ns ({s1[1]:.1f}-{s1[2]:.1f})')
+    p(f'     2 CPUs  {s2[0]:8.1f} ns ({s2[1]:.1f}-{s2[2]:.1f})  x{s2[0] / s1[0]:.2f}')
+    p('')
+
+    runs = min(len(v) for v in rates.values())
+    p('End to end: DMA_HEAP_IOCTL_ALLOC + close per second from the system heap,')
+    p(f'one task on one vCPU of a QEMU TCG guest; median of {runs} runs (3 boots per')
+    p('mode), spread = min..max as % of the median; ratio = median / disabled median.')
+    p('  disabled: cgroup_disable=buffer        root: controller on, task in the root')
+    p('  depth4: task at depth 4, buffer.max at every level')
+    p('  memcg: cgroup_disable=buffer dma_heap.mem_accounting=1, task at depth 4,')
+    p('         memory.max at every level')
+    p('')
+    head = f'  {"size":>7}  {"disabled /s":>19}'
+    for mode in MODES[1:]:
+        head += f'  {mode + " ratio":>21}'
+    p(head)
+    med = {}
+    for size, label in SIZES:
+        row = f'  {label:>7}'
+        for mode in MODES:
+            v = rates.get((mode, size))
+            if not v:
+                sys.exit(f'bench-report: no {mode} runs at {label}')
+            m = statistics.median(v)
+            med[mode, size] = m
+            spread = f'{(min(v) - m) / m * 100:+.1f}/{(max(v) - m) / m * 100:+.1f}%'
+            if mode == 'disabled':
+                row += f'  {m:>9.1f} {spread:>9}'
+            else:
+                row += f'  {m / med["disabled", size]:>9.4f} {spread:>11}'
+        p(row)
+    p('')
+    p('  Cost per buffer over disabled, in us (1/rate - 1/rate_disabled):')
+    for mode in MODES[1:]:
+        cells = '  '.join(f'{label} {1e6 / med[mode, size] - 1e6 / med["disabled", size]:+8.2f}'
+                          for size, label in SIZES)
+        p(f'  {mode:>8}  {cells}')
+    p('')
+
+    def overhead(mode, size):
+        return (1 - med[mode, size] / med['disabled', size]) * 100
+
+    p('Targets')
+    o4 = overhead('depth4', 4096)
+    p(f'  depth-4 overhead at 4 KiB <= 2%: {o4:.2f}%  {verdict(o4 <= 2)}')
+    big = max(overhead('depth4', s) for s, _ in SIZES[2:])
+    p(f'  depth-4 overhead from 1 MiB up <= 0.5%: worst {big:.2f}%  {verdict(big <= 0.5)}')
+    d = dev_ratio[1024]
+    p(f'  core at 1024 devices within 10% of 1 device: x{d:.3f}  {verdict(abs(d - 1) <= 0.10)}')
+    p('  per-buffer cost flat in size: see the cost per buffer above')
+
+    text = '\n'.join(out) + '\n'
+    with open(os.path.join(TOP, 'build', 'bench.txt'), 'w') as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+if __name__ == '__main__':
+    main()
