@@ -5,7 +5,7 @@ SCRIPTS := scripts
 
 .PHONY: all demo check kernel debug-kernel tree initramfs guest-programs kunit \
 	guest-check debug-check stress checkpatch patches patches-check shell clean help deps \
-	bench bench-kernel
+	bench bench-kernel check-systemd systemd
 
 all: demo ## Build, boot, and run the demo (the main job)
 
@@ -47,6 +47,14 @@ debug-check: initramfs debug-kernel ## Boot the debug kernel: KUnit, stress, fau
 
 stress: initramfs debug-kernel ## A long stress, fault and fuzz run on the debug kernel
 	@QUIET_TIMEOUT=300 $(SCRIPTS)/run-debug-tests.sh stress.list
+
+systemd: ## Build Debian 12's systemd with tools/systemd/patches (BufferMax=)
+	@tools/systemd/build-systemd.sh
+
+check-systemd: guest-programs systemd ## Boot Debian with the patched systemd as PID 1 and test BufferMax=
+	@$(SCRIPTS)/build-kernel.sh systemd configs/base.config configs/systemd.config
+	@$(SCRIPTS)/build-debian-root.sh
+	@$(SCRIPTS)/run-systemd-tests.sh
 
 bench-kernel: tree ## Build the bench kernel (the test kernel plus the KUnit charge-path benchmark)
 	@$(SCRIPTS)/build-kernel.sh bench configs/base.config configs/bench.config

@@ -5,7 +5,8 @@
 # (its second serial port) to build/logs/LOGNAME.results; STREAM=1 echoes the
 # latter while the guest runs. The run fails if the guest goes quiet for
 # QUIET_TIMEOUT seconds (default 120), panics, warns, or does not power off.
-# CMA sets the size of the default CMA area (default 32M, as in the spec).
+# CMA sets the size of the default CMA area (default 32M, as in the spec),
+# MEM the guest's memory (default 1G).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -17,6 +18,7 @@ kernel=${KERNEL:-$BUILD/bzImage}
 initrd=${INITRD:-$BUILD/initramfs.cpio.gz}
 quiet_timeout=${QUIET_TIMEOUT:-120}
 cma=${CMA:-32M}
+mem=${MEM:-1G}
 [ -f "$kernel" ] || die "$kernel is missing: run 'make kernel'"
 [ -f "$initrd" ] || die "$initrd is missing: run 'make initramfs'"
 
@@ -27,7 +29,7 @@ results=$LOGS/$name.results
 : >"$results"
 
 accel=$("$TOP/scripts/probe-accel.sh")
-qemu-system-x86_64 -accel "$accel" -m 1G -smp 2 -display none -monitor none \
+qemu-system-x86_64 -accel "$accel" -m "$mem" -smp 2 -display none -monitor none \
 	-no-reboot -kernel "$kernel" -initrd "$initrd" \
 	-serial "file:$console" -serial "file:$results" \
 	-append "console=ttyS0 cma=$cma panic=-1 run=$job $*" </dev/null &

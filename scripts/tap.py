@@ -6,7 +6,7 @@
       rc=N") into OUTDIR/guest-NAME.tap, one per suite of LISTFILE. A suite
       that exited non-zero without a failing case, did not finish, or never
       ran gets a failing case of its own.
-  tap.py summary DIR
+  tap.py summary DIR...
       Count the test cases of every DIR/*.tap (TAP or KTAP: leaves only, so
       a suite's own result line is not counted twice), print a line per file
       and then "N passed, N failed[, N skipped]". Exit 1 on any failure or if
@@ -87,12 +87,13 @@ def count(path):
     return passed, failed, skipped
 
 
-def summary(directory):
+def summary(directories):
     total = [0, 0, 0]
-    for name in sorted(os.listdir(directory)):
-        if not name.endswith('.tap'):
-            continue
-        p, f, s = count(os.path.join(directory, name))
+    files = [os.path.join(d, name) for d in directories if os.path.isdir(d)
+             for name in sorted(os.listdir(d)) if name.endswith('.tap')]
+    for path in files:
+        name = os.path.basename(path)
+        p, f, s = count(path)
         total = [total[0] + p, total[1] + f, total[2] + s]
         print('  %-34s %4d passed %4d failed %4d skipped' % (name[:-4], p, f, s))
     line = '%d passed, %d failed' % (total[0], total[1])
@@ -106,8 +107,8 @@ def main(argv):
     if len(argv) == 5 and argv[1] == 'split-guest':
         split_guest(argv[2], argv[3], argv[4])
         return 0
-    if len(argv) == 3 and argv[1] == 'summary':
-        return summary(argv[2])
+    if len(argv) >= 3 and argv[1] == 'summary':
+        return summary(argv[2:])
     sys.stderr.write(__doc__)
     return 2
 

@@ -32,14 +32,14 @@ sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/patches/series" | while read -r p
 		die "tools/systemd/patches/$patch does not apply cleanly to $(basename "$src"); refresh it"
 done
 mkdir -p "$work/tree"
-rsync -rc --delete "$work/stage/" "$work/tree/"
+rsync -rlc --delete "$work/stage/" "$work/tree/"
 rm -rf "$work/stage"
 
 if [ ! -f "$work/build/build.ninja" ]; then
 	log "systemd: configuring"
 	# Only what PID 1, systemctl and systemd-run need; Debian's paths.
 	CC="ccache gcc" meson setup "$work/build" "$work/tree" \
-		-Dmode=release -Dauto_features=disabled -Dtests=false -Dman=false \
+		--buildtype=plain -Doptimization=2 -Dmode=release -Dauto_features=disabled -Dtests=false -Dman=false \
 		-Dhtml=false -Dsplit-usr=true -Drootlibdir=/usr/lib/x86_64-linux-gnu \
 		-Ddefault-hierarchy=unified -Dversion-tag="$(basename "$src" | sed 's/^systemd-//')+buffer" \
 		>"$work/configure.log" 2>&1 || die "meson setup failed: see $work/configure.log"
