@@ -10,7 +10,7 @@ out=$BUILD/bench
 mkdir -p "$out" "$LOGS"
 log "bench: the core under UML (build, then about a minute of loops)"
 (cd "$TREE" && python3 tools/testing/kunit/kunit.py run \
-	--kunitconfig "$TOP/configs/kunit.config" --kunitconfig "$TOP/configs/bench.config" \
+	--kunitconfig "$TOP/configs/kunit.config" --kconfig_add CONFIG_CGROUP_BUFFER_BENCHMARK=y \
 	--build_dir "$BUILD/kunit-bench" --jobs "$(($(jobs) + 1))" \
 	--make_options CC="ccache gcc" --timeout 1200 --raw_output=kunit \
 	'buffer_cg_bench') >"$out/core-uml.ktap" 2>"$LOGS/bench-core-uml.err" ||

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end allocation rates in the guest: buffer-bench (DMA_HEAP_IOCTL_ALLOC
-# + close, 4 KiB to 16 MiB) in four modes, BENCH_ROUNDS (default 3) rounds of
+# + close, 4 KiB to 16 MiB) in four modes, BENCH_ROUNDS (default 5) rounds of
 # three boots each: the controller disabled; enabled, at the root and at
 # depth 4 with limits; memcg accounting the system heap instead. Results in
 # build/bench/e2e-*.results.
@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=$BUILD/bench
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 mkdir -p "$out"
 rm -f "$out"/e2e-*.results
 

@@ -1,7 +1,9 @@
 #!/bin/sh
 # 'make bench' in the guest: buffer-bench in each mode of bench_modes= (from
-# the kernel command line, comma-separated), bench_repeat= times, the modes
-# interleaved so that drift hits them alike. Lines go to the results port:
+# the kernel command line, comma-separated), bench_repeat= times. Modes and
+# sizes are interleaved, and the modes' order alternates between repeats, so
+# that drift and the previous run's leftovers hit every mode alike. Lines go
+# to the results port:
 #   bench mode=MODE repeat=N size=... allocs=... seconds=... rate=...
 # Modes: root (the task in the root cgroup), depth4 (in /b1/b2/b3/b4, every
 # level with a buffer.max), memcg (in /m1/m2/m3/m4, every level with a
@@ -33,12 +35,20 @@ for mode in $modes; do
 	esac || { echo "bench: cannot set up mode $mode" >$out; exit 1; }
 done
 
+reversed=$(echo $modes | tr ' ' '\n' | tac)
 for repeat in $(seq "${bench_repeat:-3}"); do
-	for mode in $modes; do
-		echo "guest: bench $mode, repeat $repeat"
-		# The bench on CPU 1, its cgroup entered by the shell that runs it.
-		sh -c 'echo $$ >"$0/cgroup.procs" && exec taskset 2 buffer-bench -t "$1" $2' \
-			"$(cat /tmp/cg-$mode)" "$seconds" "$sizes" |
-			sed "s/^/bench mode=$mode repeat=$repeat /" >$out
+	order=$modes
+	[ $((repeat % 2)) = 0 ] && order=$(echo $reversed)
+	echo "guest: bench repeat $repeat"
+	for size in $sizes; do
+		for mode in $order; do
+			# The cgroup is entered by the shell that runs the bench.
+			if ! sh -c 'echo $$ >"$0/cgroup.procs" && exec buffer-bench -t "$1" "$2"' \
+				"$(cat /tmp/cg-$mode)" "$seconds" "$size" >/tmp/bench.out; then
+				echo "bench: buffer-bench failed in mode $mode" >$out
+				exit 1
+			fi
+			sed "s/^/bench mode=$mode repeat=$repeat /" /tmp/bench.out >$out
+		done
 	done
 done
