@@ -32,7 +32,7 @@ series_patches() {
 jobs() { nproc; }
 
 # Overlay directories of this repository and where each lands in the tree.
-OVERLAY_DIRS=(kernel include lib uapi docs selftests)
+OVERLAY_DIRS=(kernel include lib drivers uapi docs selftests)
 overlay_target() {
 	case $1 in
 	uapi/*) echo "include/$1" ;;
