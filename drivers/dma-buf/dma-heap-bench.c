@@ -237,7 +237,7 @@ static int heap_bench_cmp(const void *a, const void *b)
 
 /*
  * One line for @size in @mode: the median, min and max ns per buffer, and
- * the median of the ratios to the floor's sample taken just before, which
+ * the median of the ratios to the floor timed in the same sample, which
  * the drift between samples does not move.
  */
 static void heap_bench_print(struct kunit *test, const struct heap_bench_mode *mode,
