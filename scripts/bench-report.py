@@ -149,14 +149,14 @@ def main():
     p('(cgroup_disable=buffer), enabled (root, depth1, depth4), memcg')
     p('(cgroup_disable=buffer dma_heap.mem_accounting=1).')
     p('')
-    hratio = {}
+    hratio, hfloor = {}, {}
     head = f'  {"size":>7}  {"floor ns":>9}'
     for mode in HEAP_MODES:
         head += f'  {mode:>21}'
     p(head)
     for size, label in SIZES:
-        floor = statistics.median(ns for ns, _ in heap[('floor', size)])
-        row = f'  {label:>7}  {floor:>9.1f}'
+        hfloor[size] = statistics.median(ns for ns, _ in heap[('floor', size)])
+        row = f'  {label:>7}  {hfloor[size]:>9.1f}'
         for mode in HEAP_MODES:
             r = [ratio for _, ratio in heap.get((mode, size), [])]
             if not r:
@@ -168,7 +168,7 @@ def main():
     p('  Cost per buffer over the floor, ns ((ratio - 1) x floor ns):')
     for mode in HEAP_MODES:
         p(f'  {mode:>8}  ' + '  '.join(
-            f'{label} {(hratio[mode, size] - 1) * statistics.median(ns for ns, _ in heap[("floor", size)]):+9.1f}'
+            f'{label} {(hratio[mode, size] - 1) * hfloor[size]:+9.1f}'
             for size, label in SIZES))
     p('')
 

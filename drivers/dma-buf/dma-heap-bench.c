@@ -50,11 +50,13 @@ struct heap_bench_mode {
 	bool memcg;
 	/* Call the heap's allocate() directly: no accounting code at all. */
 	bool floor;
+	/* Only in a boot without any accounting: the disabled controller. */
+	bool unaccounted_boot;
 };
 
 static const struct heap_bench_mode heap_bench_modes[] = {
 	{ .name = "floor", .floor = true },
-	{ .name = "disabled" },
+	{ .name = "disabled", .unaccounted_boot = true },
 	{ .name = "root" },
 	{ .name = "depth1", .prefix = 'a', .depth = 1, .controller = "+buffer",
 	  .limit_file = "buffer.max", .limit = "heap/system 1G" },
@@ -74,7 +76,7 @@ static bool heap_bench_mode_applies(const struct heap_bench_mode *mode)
 		return true;
 	if (mode->memcg)
 		return dma_heap_mem_accounting && !mem_cgroup_disabled();
-	if (!strcmp(mode->name, "disabled"))
+	if (mode->unaccounted_boot)
 		return !buffer && !dma_heap_mem_accounting;
 	return buffer;
 }
