@@ -59,17 +59,15 @@ static int test_alloc(struct test_buffer_cg_alloc *arg)
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct buffer_cg_charge charge = {};
 	struct dma_buf *dmabuf;
-	struct buffer_cg *cg;
 	int ret, fd;
 
 	if (!arg->len || arg->__reserved)
 		return -EINVAL;
-	cg = buffer_cg_get_current();
 	mutex_lock(&test_device_lock);
-	ret = test_device ? buffer_cg_charge(&charge, cg, test_device,
-					     PAGE_ALIGN(arg->len)) : -ENODEV;
+	ret = test_device ? buffer_cg_charge_current(&charge, test_device,
+						     PAGE_ALIGN(arg->len)) :
+			    -ENODEV;
 	mutex_unlock(&test_device_lock);
-	buffer_cg_put(cg);
 	if (ret)
 		return ret;
 

@@ -72,6 +72,8 @@ void buffer_cg_put(struct buffer_cg *cg);
 
 int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
 		     struct buffer_cg_device *dev, u64 size);
+int buffer_cg_charge_current(struct buffer_cg_charge *charge,
+			     struct buffer_cg_device *dev, u64 size);
 void buffer_cg_charge_release(struct buffer_cg_charge *charge);
 int buffer_cg_charge_transfer(struct buffer_cg_charge *charge,
 			      struct buffer_cg *to);
@@ -134,6 +136,13 @@ static inline void buffer_cg_put(struct buffer_cg *cg)
 static inline int buffer_cg_charge(struct buffer_cg_charge *charge,
 				   struct buffer_cg *cg,
 				   struct buffer_cg_device *dev, u64 size)
+{
+	return 0;
+}
+
+static inline int buffer_cg_charge_current(struct buffer_cg_charge *charge,
+					   struct buffer_cg_device *dev,
+					   u64 size)
 {
 	return 0;
 }

@@ -428,6 +428,32 @@ void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 }
 EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
 
+/*
+ * Charge @cg and fill @charge, which takes over the caller's reference on
+ * @cg if the charge succeeds. The record keeps its device reference too: it
+ * outlives unregistration.
+ */
+static int charge_record(struct buffer_cg_charge *charge, struct buffer_cg *cg,
+			 struct buffer_cg_device *dev, u64 size)
+{
+	struct buffer_cg_dev_state *state;
+	struct buffer_cg_pool *pool;
+
+	state = dev_state_tryget(dev);
+	if (!state)
+		return -ENODEV;
+	pool = charge_pool(cg, state, size);
+	if (IS_ERR(pool)) {
+		percpu_ref_put(&state->ref);
+		return PTR_ERR(pool);
+	}
+
+	atomic_long_inc(&pool->buffers);
+	charge->pool = pool;
+	charge->size = size;
+	return 0;
+}
+
 /**
  * buffer_cg_charge() - charge a buffer and record the charge in it
  * @charge: the record embedded in the buffer; overwritten
@@ -438,7 +464,8 @@ EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
  * Like buffer_cg_try_charge(), and on success fills @charge so that
  * buffer_cg_charge_release() and buffer_cg_charge_transfer() work in O(1),
  * even after @dev is unregistered. The record holds its own reference on
- * @cg: the caller keeps and later drops its own.
+ * @cg: the caller keeps and later drops its own. To charge the current task,
+ * buffer_cg_charge_current() does the same with one reference less.
  *
  * Context: Process context; see buffer_cg_try_charge().
  * Return: 0 on success (@charge is left uncharged when @cg is NULL), -ENOMEM
@@ -447,30 +474,52 @@ EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
 int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
 		     struct buffer_cg_device *dev, u64 size)
 {
-	struct buffer_cg_dev_state *state;
-	struct buffer_cg_pool *pool;
+	int ret;
 
 	memset(charge, 0, sizeof(*charge));
 	if (!cg)
 		return 0;
 
-	/* The record keeps this reference: it outlives unregistration. */
-	state = dev_state_tryget(dev);
-	if (!state)
-		return -ENODEV;
-	pool = charge_pool(cg, state, size);
-	if (IS_ERR(pool)) {
-		percpu_ref_put(&state->ref);
-		return PTR_ERR(pool);
-	}
-
 	css_get(&cg->css);
-	atomic_long_inc(&pool->buffers);
-	charge->pool = pool;
-	charge->size = size;
-	return 0;
+	ret = charge_record(charge, cg, dev, size);
+	if (ret)
+		css_put(&cg->css);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge);
+
+/**
+ * buffer_cg_charge_current() - charge a buffer to the current task's cgroup
+ * @charge: the record embedded in the buffer; overwritten
+ * @dev: a registered device
+ * @size: the buffer's size in bytes
+ *
+ * buffer_cg_charge() of the cgroup buffer_cg_get_current() returns, for the
+ * common case of a task allocating for itself. The record keeps the one
+ * reference this takes, instead of a second one beside the caller's: two
+ * reference count updates fewer on every allocation.
+ *
+ * Context: Process context; see buffer_cg_try_charge().
+ * Return: see buffer_cg_charge(); @charge is left uncharged when the
+ * controller is disabled.
+ */
+int buffer_cg_charge_current(struct buffer_cg_charge *charge,
+			     struct buffer_cg_device *dev, u64 size)
+{
+	struct buffer_cg *cg;
+	int ret;
+
+	memset(charge, 0, sizeof(*charge));
+	cg = buffer_cg_get_current();
+	if (!cg)
+		return 0;
+
+	ret = charge_record(charge, cg, dev, size);
+	if (ret)
+		buffer_cg_put(cg);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(buffer_cg_charge_current);
 
 /**
  * buffer_cg_charge_release() - release the charge recorded in a buffer

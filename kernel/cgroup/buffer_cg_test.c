@@ -464,6 +464,41 @@ static void buffer_cg_test_disabled_cgroup(struct kunit *test)
 	test_wait_device_gone(test, "kunit/nocg");
 }
 
+/* The KUnit thread charges its own cgroup: the root, which it runs in. */
+static void buffer_cg_test_charge_current(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/current" };
+	struct buffer_cg_charge charge, refused;
+	struct buffer_cg *cg = buffer_cg_get_current();
+
+	KUNIT_ASSERT_NOT_NULL(test, cg);
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge_current(&charge, &dev, SZ_8K), 0);
+	KUNIT_EXPECT_TRUE(test, buffer_cg_charged(&charge));
+	KUNIT_EXPECT_PTR_EQ(test, charge.pool->cg, cg);
+	KUNIT_EXPECT_EQ(test, charge.size, SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&charge.pool->buffers), 1);
+
+	/* A refusal leaves the record uncharged and the counters as they were. */
+	KUNIT_ASSERT_EQ(test, test_set_limits(cg, "kunit/current 12K"), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge_current(&refused, &dev, SZ_8K),
+			-ENOMEM);
+	KUNIT_EXPECT_FALSE(test, buffer_cg_charged(&refused));
+	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), SZ_8K);
+
+	buffer_cg_charge_release(&charge);
+	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(cg, &dev)->buffers), 0);
+
+	buffer_cg_unregister_device(&dev);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge_current(&refused, &dev, SZ_4K),
+			-ENODEV);
+	KUNIT_EXPECT_FALSE(test, buffer_cg_charged(&refused));
+	buffer_cg_put(cg);
+	test_wait_device_gone(test, "kunit/current");
+}
+
 static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_device_names),
 	KUNIT_CASE(buffer_cg_test_parse_value),
@@ -474,6 +509,7 @@ static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_many_devices),
 	KUNIT_CASE_SLOW(buffer_cg_test_parallel),
 	KUNIT_CASE(buffer_cg_test_disabled_cgroup),
+	KUNIT_CASE(buffer_cg_test_charge_current),
 	{}
 };
 
