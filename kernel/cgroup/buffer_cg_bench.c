@@ -126,6 +126,19 @@ static u64 bench_loop_page_counter(void *arg)
 	return bench_elapsed(start);
 }
 
+static u64 bench_loop_percpu_ref(void *arg)
+{
+	struct percpu_ref *ref = arg;
+	u64 start = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < bench_iterations; i++) {
+		percpu_ref_get(ref);
+		percpu_ref_put(ref);
+	}
+	return bench_elapsed(start);
+}
+
 /* A chain of @depth cgroups below a root; returns the deepest. */
 static struct buffer_cg *bench_chain(struct kunit *test, struct buffer_cg **cgs,
 				     unsigned int depth)
@@ -288,10 +301,32 @@ static void buffer_cg_bench_cpus(struct kunit *test)
 	test_wait_device_gone(test, "kunit/bench");
 }
 
+static void bench_percpu_ref_release(struct percpu_ref *ref)
+{
+}
+
+/*
+ * A record holds two such references, on its cgroup and on its device. Their
+ * per-CPU update is one instruction on x86, but an interrupt save and restore
+ * around a plain one on architectures without per-CPU atomics, UML among
+ * them: the scale against which to read the other figures of this suite.
+ */
+static void buffer_cg_bench_percpu_ref(struct kunit *test)
+{
+	struct percpu_ref ref;
+
+	KUNIT_ASSERT_EQ(test, percpu_ref_init(&ref, bench_percpu_ref_release, 0,
+					      GFP_KERNEL), 0);
+	bench_print(test, "percpu_ref", 0, 0, 1,
+		    bench_run(bench_loop_percpu_ref, &ref));
+	percpu_ref_exit(&ref);
+}
+
 static struct kunit_case buffer_cg_bench_cases[] = {
 	KUNIT_CASE_SLOW(buffer_cg_bench_depth),
 	KUNIT_CASE_SLOW(buffer_cg_bench_devices),
 	KUNIT_CASE_SLOW(buffer_cg_bench_cpus),
+	KUNIT_CASE_SLOW(buffer_cg_bench_percpu_ref),
 	{}
 };
 
