@@ -20,7 +20,7 @@ CORE = re.compile(r'bench: (\S+) depth=(\d+) devices=(\d+) cpus=(\d+) '
 HEAP = re.compile(r'bench: heap mode=(\S+) size=(\d+) ns=([\d.]+) min=[\d.]+ '
                   r'max=[\d.]+ floor_ratio=([\d.]+)')
 HEAP_MODES = ['disabled', 'root', 'depth1', 'depth4', 'memcg']
-E2E = re.compile(r'^bench mode=(\S+) repeat=\d+ size=(\d+) allocs=\d+ '
+E2E = re.compile(r'^bench mode=(\S+) repeat=(\d+) size=(\d+) allocs=\d+ '
                  r'seconds=[\d.]+ rate=([\d.]+)')
 
 
@@ -48,28 +48,28 @@ def heap_runs():
     return runs
 
 
-def e2e_rates():
-    """{(mode, size): [allocations per second, one per run]}."""
-    rates = {}
+def e2e_runs():
+    """{(boot file, repeat, mode, size): allocations per second}."""
+    runs = {}
     for path in sorted(glob.glob(os.path.join(BENCH, 'e2e-*.results'))):
         with open(path) as f:
             for line in f:
                 m = E2E.match(line)
                 if m:
-                    rates.setdefault((m[1], int(m[2])), []).append(float(m[3]))
+                    runs[path, m[2], m[1], int(m[3])] = float(m[4])
+    return runs
+
+
+def e2e_rates(runs):
+    """{(mode, size): [allocations per second, one per run]}."""
+    rates = {}
+    for (_, _, mode, size), rate in runs.items():
+        rates.setdefault((mode, size), []).append(rate)
     return rates
 
 
-def paired_ratios(mode, base):
+def paired_ratios(runs, mode, base):
     """{size: [rate(mode) / rate(base)]} for runs of the same boot and repeat."""
-    runs = {}
-    for path in glob.glob(os.path.join(BENCH, 'e2e-*.results')):
-        with open(path) as f:
-            for line in f:
-                m = E2E.match(line)
-                rep = re.search(r'repeat=(\d+)', line)
-                if m:
-                    runs[path, rep[1], m[1], int(m[2])] = float(m[3])
     ratios = {}
     for (path, rep, mode_, size), rate in runs.items():
         other = runs.get((path, rep, base, size))
@@ -103,7 +103,8 @@ def main():
     p = out.append
     uml = core_lines(os.path.join(BENCH, 'core-uml.ktap'))
     smp = core_lines(os.path.join(BENCH, 'core-smp.console'))
-    rates = e2e_rates()
+    e2e = e2e_runs()
+    rates = e2e_rates(e2e)
     heap = heap_runs()
     if not uml or not smp or not rates or not heap:
         sys.exit('bench-report: results missing in build/bench; run make bench')
@@ -223,7 +224,7 @@ def main():
     per_mode_rows(lambda mode, size: f'{1e6 / med[mode, size] - 1e6 / med["disabled", size]:+8.2f}')
     p('  depth4 / root in the same boots (paired by boot and repeat, which')
     p('  cancels the boot-to-boot noise), median ratio:')
-    paired = paired_ratios('depth4', 'root')
+    paired = paired_ratios(e2e, 'depth4', 'root')
     p('  ' + '  '.join(f'{label} {statistics.median(paired[size]):.4f}' for size, label in SIZES))
     p('')
     p('  For scale: the core costs, natively (UML, above), '
