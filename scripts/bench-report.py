@@ -134,10 +134,10 @@ def main():
         p(f'  {n:>5} devices  {r[0]:8.1f} ns ({r[1]:.1f}-{r[2]:.1f})  x{r[0] / one:.3f} of 1 device')
     p('')
     ref = uml[('percpu_ref', 0, 0, 1)]
-    p(f'  percpu_ref get + put: {ref[0]:.1f} ns ({ref[1]:.1f}-{ref[2]:.1f}). A charge record holds')
-    p('  two (its cgroup, its device; the bare cgroups above hold none). UML has no')
-    p('  per-CPU atomics and saves and restores interrupts around each update, which')
-    p('  x86 does in one instruction: read the UML figures with this in mind.')
+    p(f'  percpu_ref get + put: {ref[0]:.1f} ns ({ref[1]:.1f}-{ref[2]:.1f}), what a reference taken')
+    p('  per buffer would cost. A charge record takes none: its pool holds its cgroup')
+    p('  and its device. UML has no per-CPU atomics and saves and restores interrupts')
+    p('  around each update, which x86 does in one instruction.')
     p('')
     s1, s2 = smp[('try_charge', 4, 1, 1)], smp[('try_charge', 4, 1, 2)]
     p('  Two CPUs charging one cgroup at depth 4 (QEMU TCG, 2 vCPUs; ns are')
@@ -247,8 +247,8 @@ def main():
     nbig = max(native_overhead('depth4', s) for s, _ in SIZES[2:])
     p(f'  depth-4 overhead from 1 MiB up <= 0.5%: worst {nbig:.2f}%  {verdict(nbig <= 0.5)}')
     cost4 = (hratio['depth4', 4096] - hratio['disabled', 4096]) * hfloor[4096]
-    p(f'  depth-4 cost per buffer at 4 KiB: {cost4:.1f} ns over disabled, of which the')
-    p(f'  record\'s two percpu_ref get + put pairs take {2 * ref[0]:.1f} ns under UML')
+    p(f'  depth-4 cost per buffer at 4 KiB: {cost4:.1f} ns over disabled; the core alone')
+    p(f'  charges and releases a depth-4 record in {uml[("charge_record", 4, 1, 1)][0]:.1f} ns (above)')
     p('')
     p('Targets, end to end under QEMU TCG (medians; best runs in brackets)')
     o4, b4 = overhead('depth4', 4096), best_overhead('depth4', 4096)

@@ -9,6 +9,8 @@ packages=(
 	linux-source-6.12 qemu-system-x86 busybox-static ccache
 	build-essential bc bison flex libelf-dev libssl-dev
 	cpio xz-utils kmod rsync perl python3 git
+	# checkpatch.pl checks SPDX tags with scripts/spdxcheck.py, which needs both.
+	python3-ply python3-git
 )
 if [ "${1:-}" = systemd ]; then
 	packages+=(

@@ -44,11 +44,12 @@ struct buffer_cg_device {
  *	buffer is not charged
  * @size: the charged size in bytes
  *
- * An exporter embeds one in each buffer it charges. It holds references on
- * the cgroup and the device, so releasing or transferring the charge costs
- * O(1) and stays correct after the device has been unregistered. A zeroed record means "not
- * charged". The record may be copied by assignment before the buffer is
- * published; the original must not be released afterwards.
+ * An exporter embeds one in each buffer it charges. It keeps the cgroup and
+ * the device alive, so releasing or transferring the charge costs O(1) and
+ * stays correct after the device has been unregistered or the cgroup
+ * removed. A zeroed record means "not charged". The record may be copied by
+ * assignment before the buffer is published; the original must not be
+ * released afterwards.
  */
 struct buffer_cg_charge {
 	struct buffer_cg_pool *pool;

@@ -9,10 +9,19 @@
  * The state of one (cgroup, device) pair is a pool. Each registered device
  * gets a small id, and each cgroup keeps an RCU-protected table of its pools
  * indexed by that id, so finding a pool costs one bounds check and one load
- * whatever the number of devices. The pools of one device form a page_counter
- * tree that mirrors the cgroup tree, which makes hierarchical limits lock-free.
+ * whatever the number of devices. The pools of one device form a tree that
+ * mirrors the cgroup tree; each keeps its subtree's usage, which makes
+ * hierarchical limits lock-free.
  * Only the slow paths (first charge of a pair, registration, interface files,
  * teardown) take buffer_cg_mutex.
+ *
+ * A charge record points at its pool and counts as one of the pool's
+ * holders; the pool, while it has any, holds a reference on its cgroup and
+ * one on its device. A live pool (cgroup online, device registered) is its
+ * own holder too, so charging and releasing a buffer touch no reference
+ * count but the pool's own: the cgroup and device references change hands
+ * only when a pool is retired (rmdir, unregistration) and when its last
+ * buffer goes after that.
  *
  * Copyright (C) 2026 The buffer_cg authors
  */
@@ -42,19 +51,34 @@
 #include "cgroup-internal.h"
 
 /*
- * Counters hold bytes. page_counter was written for pages, but its arithmetic
- * is unit-free; PAGE_COUNTER_MAX bytes (2 PiB with 4 KiB pages) is "no limit".
+ * Counters hold bytes. The bound of page_counter, whose arithmetic this is,
+ * means "no limit": 2 PiB with 4 KiB pages.
  */
 #define BUFFER_CG_MAX PAGE_COUNTER_MAX
 
 struct buffer_cg_pool {
-	struct page_counter cnt;
+	/*
+	 * A charge or release touches the first four in the pool and every
+	 * ancestor, and the holders in the pool: they share one cache line,
+	 * where page_counter spreads its usage, watermark and limit over
+	 * three for the memory controller's sake.
+	 */
+	atomic_long_t usage;
+	unsigned long max;
+	unsigned long peak;
+	struct buffer_cg_pool *parent;
+	/*
+	 * Charge records naming this pool, plus one while the pool is live.
+	 * Dropping to zero puts the references on the cgroup and the device.
+	 */
+	atomic_long_t holders;
+
 	struct buffer_cg *cg;
 	struct buffer_cg_dev_state *dev;
+	/* The cgroup is online and the device registered; buffer_cg_mutex. */
+	bool live;
 	/* In dev->pools, under buffer_cg_mutex. */
 	struct list_head dev_node;
-	/* Charge records naming this pool. */
-	atomic_long_t buffers;
 	/* Refusals at the max of this cgroup (local) or of its subtree. */
 	atomic64_t events_max_local;
 	atomic64_t events_max;
@@ -75,12 +99,14 @@ struct buffer_cg {
 	struct buffer_cg_pool_table __rcu *pools;
 	struct cgroup_file events_file;
 	struct cgroup_file events_local_file;
+	/* Between css_online and css_offline; under buffer_cg_mutex. */
+	bool online;
 };
 
 /*
  * The controller's side of a device. It outlives the driver's struct
- * buffer_cg_device while charges remain: every charge holds a reference, and
- * the last one put after unregistration tears the device down.
+ * buffer_cg_device while charges remain: every pool with holders holds a
+ * reference, and the last one put after unregistration tears the device down.
  */
 struct buffer_cg_dev_state {
 	struct percpu_ref ref;
@@ -107,16 +133,6 @@ static struct buffer_cg *css_buffer_cg(struct cgroup_subsys_state *css)
 static struct buffer_cg *parent_buffer_cg(struct buffer_cg *cg)
 {
 	return css_buffer_cg(cg->css.parent);
-}
-
-static struct buffer_cg_pool *counter_pool(struct page_counter *cnt)
-{
-	return cnt ? container_of(cnt, struct buffer_cg_pool, cnt) : NULL;
-}
-
-static struct buffer_cg_pool *parent_pool(struct buffer_cg_pool *pool)
-{
-	return counter_pool(pool->cnt.parent);
 }
 
 static bool dev_state_gone(struct buffer_cg_dev_state *state)
@@ -151,6 +167,55 @@ static struct buffer_cg_pool *pool_lookup(struct buffer_cg *cg, unsigned int id)
 		return NULL;
 	return rcu_dereference_check(table->pool[id],
 				     lockdep_is_held(&buffer_cg_mutex));
+}
+
+static void pool_put_holder(struct buffer_cg_pool *pool)
+{
+	struct buffer_cg_dev_state *dev;
+
+	if (!atomic_long_dec_and_test(&pool->holders))
+		return;
+	/* Either put may free the pool: read what the second needs first. */
+	dev = pool->dev;
+	css_put(&pool->cg->css);
+	percpu_ref_put(&dev->ref);
+}
+
+/*
+ * Add a holder even to a pool that has none, taking its references back;
+ * the caller keeps the cgroup and the device alive meanwhile. Off the mutex,
+ * holders only ever leave zero through here.
+ */
+static void pool_hold_locked(struct buffer_cg_pool *pool)
+{
+	lockdep_assert_held(&buffer_cg_mutex);
+
+	if (atomic_long_inc_not_zero(&pool->holders))
+		return;
+	css_get(&pool->cg->css);
+	percpu_ref_get(&pool->dev->ref);
+	atomic_long_set(&pool->holders, 1);
+}
+
+static void pool_set_live(struct buffer_cg_pool *pool, bool live)
+{
+	lockdep_assert_held(&buffer_cg_mutex);
+
+	if (pool->live == live)
+		return;
+	pool->live = live;
+	if (live)
+		pool_hold_locked(pool);
+	else
+		pool_put_holder(pool);
+}
+
+/* Records naming the pool: its holders but the pool itself. */
+static long pool_buffers(struct buffer_cg_pool *pool)
+{
+	lockdep_assert_held(&buffer_cg_mutex);
+
+	return atomic_long_read(&pool->holders) - pool->live;
 }
 
 static int pool_table_reserve(struct buffer_cg *cg, unsigned int id)
@@ -190,10 +255,12 @@ static struct buffer_cg_pool *pool_create_one(struct buffer_cg *cg,
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
-	page_counter_init(&pool->cnt, parent ? &parent->cnt : NULL, false);
+	pool->max = BUFFER_CG_MAX;
+	pool->parent = parent;
 	pool->cg = cg;
 	pool->dev = dev;
 	list_add_tail(&pool->dev_node, &dev->pools);
+	pool_set_live(pool, cg->online && dev->dev);
 
 	table = rcu_dereference_protected(cg->pools,
 					  lockdep_is_held(&buffer_cg_mutex));
@@ -202,7 +269,7 @@ static struct buffer_cg_pool *pool_create_one(struct buffer_cg *cg,
 }
 
 /*
- * A pool's counter points at its parent's, so pools are created top-down:
+ * A pool points at its parent, so pools are created top-down:
  * each round creates the highest missing one.
  */
 static struct buffer_cg_pool *pool_create(struct buffer_cg *cg,
@@ -248,13 +315,44 @@ static struct buffer_cg_pool *pool_get(struct buffer_cg *cg,
 	return pool;
 }
 
+/* Add a holder without a lock: fails on a pool that is retired and empty. */
+static bool pool_tryhold(struct buffer_cg_pool *pool)
+{
+	return pool && atomic_long_inc_not_zero(&pool->holders);
+}
+
+/*
+ * @cg's pool for @dev, with a holder added for the caller, who keeps @cg
+ * and @dev alive meanwhile.
+ */
+static struct buffer_cg_pool *pool_hold(struct buffer_cg *cg,
+					struct buffer_cg_dev_state *dev)
+{
+	struct buffer_cg_pool *pool;
+
+	rcu_read_lock();
+	pool = pool_lookup(cg, dev->id);
+	if (!pool_tryhold(pool))
+		pool = NULL;
+	rcu_read_unlock();
+	if (likely(pool))
+		return pool;
+
+	mutex_lock(&buffer_cg_mutex);
+	pool = pool_create(cg, dev);
+	if (!IS_ERR(pool))
+		pool_hold_locked(pool);
+	mutex_unlock(&buffer_cg_mutex);
+	return pool;
+}
+
 static void pool_record_refusal(struct buffer_cg_pool *limited)
 {
 	struct buffer_cg_pool *pool;
 
 	atomic64_inc(&limited->events_max_local);
 	cgroup_file_notify(&limited->cg->events_local_file);
-	for (pool = limited; pool; pool = parent_pool(pool)) {
+	for (pool = limited; pool; pool = pool->parent) {
 		atomic64_inc(&pool->events_max);
 		cgroup_file_notify(&pool->cg->events_file);
 	}
@@ -262,64 +360,55 @@ static void pool_record_refusal(struct buffer_cg_pool *limited)
 
 /*
  * Charge @size to @pool and its ancestors up to, not including, @stop (NULL
- * for all of them). The same steps as page_counter_try_charge(), which cannot
- * stop short of the root: a transfer must not count twice in the ancestors
- * that its source and target share.
+ * for all of them): a transfer must not count twice in the ancestors that its
+ * source and target share. As in page_counter_try_charge(), concurrent
+ * charges may each see the other's bytes and both be refused, never both
+ * accepted beyond a limit.
  */
 static int pool_try_charge(struct buffer_cg_pool *pool,
 			   struct buffer_cg_pool *stop, u64 size)
 {
-	struct page_counter *c, *failed;
+	struct buffer_cg_pool *p, *failed;
 
 	if (size > BUFFER_CG_MAX)
 		return -ENOMEM;
 
-	if (!stop) {
-		if (page_counter_try_charge(&pool->cnt, size, &failed))
-			return 0;
-		goto refused;
-	}
+	for (p = pool; p != stop; p = p->parent) {
+		long new = atomic_long_add_return(size, &p->usage);
 
-	for (c = &pool->cnt; c != &stop->cnt; c = c->parent) {
-		long new = atomic_long_add_return(size, &c->usage);
-
-		if (new > READ_ONCE(c->max)) {
-			atomic_long_sub(size, &c->usage);
-			failed = c;
-			goto cancel;
+		if (new > READ_ONCE(p->max)) {
+			atomic_long_sub(size, &p->usage);
+			failed = p;
+			goto refused;
 		}
-		if (new > READ_ONCE(c->watermark))
-			WRITE_ONCE(c->watermark, new);
+		/* Racy like page_counter's watermark: a peak, not a ledger. */
+		if (new > READ_ONCE(p->peak))
+			WRITE_ONCE(p->peak, new);
 	}
 	return 0;
 
-cancel:
-	for (c = &pool->cnt; c != failed; c = c->parent)
-		page_counter_cancel(c, size);
 refused:
-	pool_record_refusal(counter_pool(failed));
-	trace_buffer_cg_charge_failed(pool, counter_pool(failed), size, -ENOMEM);
+	for (p = pool; p != failed; p = p->parent)
+		atomic_long_sub(size, &p->usage);
+	pool_record_refusal(failed);
+	trace_buffer_cg_charge_failed(pool, failed, size, -ENOMEM);
 	return -ENOMEM;
 }
 
 static void pool_uncharge(struct buffer_cg_pool *pool,
 			  struct buffer_cg_pool *stop, u64 size)
 {
-	struct page_counter *c;
+	struct buffer_cg_pool *p;
 
-	if (!stop) {
-		page_counter_uncharge(&pool->cnt, size);
-		return;
-	}
-	for (c = &pool->cnt; c != &stop->cnt; c = c->parent)
-		page_counter_cancel(c, size);
+	for (p = pool; p != stop; p = p->parent)
+		WARN_ON_ONCE(atomic_long_sub_return(size, &p->usage) < 0);
 }
 
 static unsigned int pool_depth(struct buffer_cg_pool *pool)
 {
 	unsigned int depth = 0;
 
-	while ((pool = parent_pool(pool)))
+	while ((pool = pool->parent))
 		depth++;
 	return depth;
 }
@@ -330,39 +419,14 @@ static struct buffer_cg_pool *pool_common_ancestor(struct buffer_cg_pool *a,
 	unsigned int da = pool_depth(a), db = pool_depth(b);
 
 	for (; da > db; da--)
-		a = parent_pool(a);
+		a = a->parent;
 	for (; db > da; db--)
-		b = parent_pool(b);
+		b = b->parent;
 	while (a != b) {
-		a = parent_pool(a);
-		b = parent_pool(b);
+		a = a->parent;
+		b = b->parent;
 	}
 	return a;
-}
-
-static struct buffer_cg_dev_state *dev_state_tryget(struct buffer_cg_device *dev)
-{
-	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
-
-	if (!state || !percpu_ref_tryget_live(&state->ref))
-		return NULL;
-	return state;
-}
-
-/* Charge @cg for @state's device; the caller holds a reference on @state. */
-static struct buffer_cg_pool *charge_pool(struct buffer_cg *cg,
-					  struct buffer_cg_dev_state *state,
-					  u64 size)
-{
-	struct buffer_cg_pool *pool;
-	int ret;
-
-	pool = pool_get(cg, state);
-	if (IS_ERR(pool))
-		return pool;
-	ret = pool_try_charge(pool, NULL, size);
-	trace_buffer_cg_charge(pool, size, ret);
-	return ret ? ERR_PTR(ret) : pool;
 }
 
 /**
@@ -387,17 +451,20 @@ static struct buffer_cg_pool *charge_pool(struct buffer_cg *cg,
 int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 			 u64 usage)
 {
-	struct buffer_cg_dev_state *state;
+	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
 	struct buffer_cg_pool *pool;
+	int ret;
 
 	if (!cg)
 		return 0;
-	state = dev_state_tryget(dev);
 	if (!state)
 		return -ENODEV;
-	pool = charge_pool(cg, state, usage);
-	percpu_ref_put(&state->ref);
-	return PTR_ERR_OR_ZERO(pool);
+	pool = pool_get(cg, state);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	ret = pool_try_charge(pool, NULL, usage);
+	trace_buffer_cg_charge(pool, usage, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(buffer_cg_try_charge);
 
@@ -428,27 +495,17 @@ void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 }
 EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
 
-/*
- * Charge @cg and fill @charge, which takes over the caller's reference on
- * @cg if the charge succeeds. The record keeps its device reference too: it
- * outlives unregistration.
- */
-static int charge_record(struct buffer_cg_charge *charge, struct buffer_cg *cg,
-			 struct buffer_cg_device *dev, u64 size)
+/* Charge @pool and fill @charge, which takes over the caller's holder. */
+static int charge_record(struct buffer_cg_charge *charge,
+			 struct buffer_cg_pool *pool, u64 size)
 {
-	struct buffer_cg_dev_state *state;
-	struct buffer_cg_pool *pool;
+	int ret = pool_try_charge(pool, NULL, size);
 
-	state = dev_state_tryget(dev);
-	if (!state)
-		return -ENODEV;
-	pool = charge_pool(cg, state, size);
-	if (IS_ERR(pool)) {
-		percpu_ref_put(&state->ref);
-		return PTR_ERR(pool);
+	trace_buffer_cg_charge(pool, size, ret);
+	if (ret) {
+		pool_put_holder(pool);
+		return ret;
 	}
-
-	atomic_long_inc(&pool->buffers);
 	charge->pool = pool;
 	charge->size = size;
 	return 0;
@@ -463,9 +520,9 @@ static int charge_record(struct buffer_cg_charge *charge, struct buffer_cg *cg,
  *
  * Like buffer_cg_try_charge(), and on success fills @charge so that
  * buffer_cg_charge_release() and buffer_cg_charge_transfer() work in O(1),
- * even after @dev is unregistered. The record holds its own reference on
- * @cg: the caller keeps and later drops its own. To charge the current task,
- * buffer_cg_charge_current() does the same with one reference less.
+ * even after @dev is unregistered. The record keeps @cg and @dev alive
+ * through its pool; the caller's reference on @cg stays the caller's. To
+ * charge the current task, buffer_cg_charge_current() needs none.
  *
  * Context: Process context; see buffer_cg_try_charge().
  * Return: 0 on success (@charge is left uncharged when @cg is NULL), -ENOMEM
@@ -474,17 +531,19 @@ static int charge_record(struct buffer_cg_charge *charge, struct buffer_cg *cg,
 int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
 		     struct buffer_cg_device *dev, u64 size)
 {
-	int ret;
+	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
+	struct buffer_cg_pool *pool;
 
 	memset(charge, 0, sizeof(*charge));
 	if (!cg)
 		return 0;
+	if (!state)
+		return -ENODEV;
 
-	css_get(&cg->css);
-	ret = charge_record(charge, cg, dev, size);
-	if (ret)
-		css_put(&cg->css);
-	return ret;
+	pool = pool_hold(cg, state);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	return charge_record(charge, pool, size);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge);
 
@@ -495,9 +554,9 @@ EXPORT_SYMBOL_GPL(buffer_cg_charge);
  * @size: the buffer's size in bytes
  *
  * buffer_cg_charge() of the cgroup buffer_cg_get_current() returns, for the
- * common case of a task allocating for itself. The record keeps the one
- * reference this takes, instead of a second one beside the caller's: two
- * reference count updates fewer on every allocation.
+ * common case of a task allocating for itself, without taking a reference on
+ * that cgroup: once the pair has a pool in use, a charge updates no
+ * reference count but the pool's own.
  *
  * Context: Process context; see buffer_cg_try_charge().
  * Return: see buffer_cg_charge(); @charge is left uncharged when the
@@ -506,18 +565,32 @@ EXPORT_SYMBOL_GPL(buffer_cg_charge);
 int buffer_cg_charge_current(struct buffer_cg_charge *charge,
 			     struct buffer_cg_device *dev, u64 size)
 {
+	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
+	struct buffer_cg_pool *pool;
 	struct buffer_cg *cg;
-	int ret;
 
 	memset(charge, 0, sizeof(*charge));
-	cg = buffer_cg_get_current();
-	if (!cg)
+	if (!cgroup_subsys_enabled(buffer_cgrp_subsys))
 		return 0;
+	if (!state)
+		return -ENODEV;
 
-	ret = charge_record(charge, cg, dev, size);
-	if (ret)
+	/* The task's css stays valid for as long as RCU is held. */
+	rcu_read_lock();
+	pool = pool_lookup(css_buffer_cg(task_css(current, buffer_cgrp_id)),
+			   state->id);
+	if (!pool_tryhold(pool))
+		pool = NULL;
+	rcu_read_unlock();
+
+	if (unlikely(!pool)) {
+		cg = buffer_cg_get_current();
+		pool = pool_hold(cg, state);
 		buffer_cg_put(cg);
-	return ret;
+		if (IS_ERR(pool))
+			return PTR_ERR(pool);
+	}
+	return charge_record(charge, pool, size);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge_current);
 
@@ -533,20 +606,14 @@ EXPORT_SYMBOL_GPL(buffer_cg_charge_current);
 void buffer_cg_charge_release(struct buffer_cg_charge *charge)
 {
 	struct buffer_cg_pool *pool = charge->pool;
-	struct buffer_cg_dev_state *dev;
-	struct buffer_cg *cg;
 
 	if (!pool)
 		return;
 
-	cg = pool->cg;
-	dev = pool->dev;
-	atomic_long_dec(&pool->buffers);
 	pool_uncharge(pool, NULL, charge->size);
 	trace_buffer_cg_uncharge(pool, charge->size, 0);
 	memset(charge, 0, sizeof(*charge));
-	css_put(&cg->css);
-	percpu_ref_put(&dev->ref);
+	pool_put_holder(pool);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge_release);
 
@@ -576,8 +643,8 @@ int buffer_cg_charge_transfer(struct buffer_cg_charge *charge,
 		return -EOPNOTSUPP;
 again:
 	/*
-	 * Pin the source cgroup: a concurrent transfer may drop the record's
-	 * reference, the last one if the cgroup was removed.
+	 * Pin the source cgroup, and with it the pool: a concurrent transfer
+	 * may drop the record's holder, the last one if the cgroup was removed.
 	 */
 	rcu_read_lock();
 	from = READ_ONCE(charge->pool);
@@ -592,8 +659,8 @@ again:
 	if (from->cg == to)
 		goto out;
 
-	/* The record's device reference keeps a draining device alive. */
-	target = pool_get(to, from->dev);
+	/* The record's pool keeps a draining device alive. */
+	target = pool_hold(to, from->dev);
 	if (IS_ERR(target)) {
 		ret = PTR_ERR(target);
 		goto out;
@@ -603,25 +670,23 @@ again:
 	ret = pool_try_charge(target, shared, charge->size);
 	if (ret) {
 		trace_buffer_cg_transfer(from, target, charge->size, ret);
+		pool_put_holder(target);
 		goto out;
 	}
-	css_get(&to->css);
 	if (cmpxchg(&charge->pool, from, target) != from) {
 		/* Another transfer moved it first: start over from there. */
 		pool_uncharge(target, shared, charge->size);
-		css_put(&to->css);
+		pool_put_holder(target);
 		css_put(&from->cg->css);
 		goto again;
 	}
 	pool_uncharge(from, shared, charge->size);
 
-	atomic_long_inc(&target->buffers);
 	atomic64_inc(&target->transfers_in);
-	atomic_long_dec(&from->buffers);
 	atomic64_inc(&from->transfers_out);
 	trace_buffer_cg_transfer(from, target, charge->size, 0);
-	/* The record's reference on the old cgroup. */
-	css_put(&from->cg->css);
+	/* The record's holder, which @target has taken over. */
+	pool_put_holder(from);
 out:
 	css_put(&from->cg->css);
 	return ret;
@@ -644,7 +709,7 @@ void buffer_cg_charge_show_fdinfo(struct seq_file *m,
 	struct buffer_cg_pool *pool;
 	char *path;
 
-	/* Pin the cgroup: a concurrent transfer may drop the record's ref. */
+	/* Pin the cgroup: a concurrent transfer may drop the record's holder. */
 	rcu_read_lock();
 	pool = READ_ONCE(charge->pool);
 	if (pool && !css_tryget(&pool->cg->css))
@@ -879,9 +944,9 @@ static void dev_state_teardown(struct work_struct *work)
 		struct buffer_cg_pool_table *table;
 
 		/* Left by a driver that unregistered before uncharging. */
-		WARN_ONCE(!pool->cnt.parent && page_counter_read(&pool->cnt),
-			  "buffer_cg: %s unregistered with %lu bytes charged\n",
-			  state->name, page_counter_read(&pool->cnt));
+		WARN_ONCE(!pool->parent && atomic_long_read(&pool->usage),
+			  "buffer_cg: %s unregistered with %ld bytes charged\n",
+			  state->name, atomic_long_read(&pool->usage));
 
 		table = rcu_dereference_protected(pool->cg->pools, true);
 		RCU_INIT_POINTER(table->pool[state->id], NULL);
@@ -919,6 +984,7 @@ static void dev_state_release(struct percpu_ref *ref)
 int buffer_cg_register_device(struct buffer_cg_device *dev)
 {
 	struct buffer_cg_dev_state *state;
+	struct buffer_cg_pool *pool;
 	int ret;
 
 	if (!buffer_cg_device_name_valid(dev->name))
@@ -956,6 +1022,8 @@ int buffer_cg_register_device(struct buffer_cg_device *dev)
 bind:
 	state->capacity = dev->capacity;
 	state->dev = dev;
+	list_for_each_entry(pool, &state->pools, dev_node)
+		pool_set_live(pool, pool->cg->online);
 	WRITE_ONCE(dev->state, state);
 	ret = 0;
 	goto out;
@@ -984,6 +1052,7 @@ EXPORT_SYMBOL_GPL(buffer_cg_register_device);
 void buffer_cg_unregister_device(struct buffer_cg_device *dev)
 {
 	struct buffer_cg_dev_state *state;
+	struct buffer_cg_pool *pool;
 
 	mutex_lock(&buffer_cg_mutex);
 	state = dev->state;
@@ -993,6 +1062,8 @@ void buffer_cg_unregister_device(struct buffer_cg_device *dev)
 	}
 	state->dev = NULL;
 	WRITE_ONCE(dev->state, NULL);
+	list_for_each_entry(pool, &state->pools, dev_node)
+		pool_set_live(pool, false);
 	mutex_unlock(&buffer_cg_mutex);
 
 	percpu_ref_kill(&state->ref);
@@ -1019,11 +1090,11 @@ static void buffer_cg_show_pool(struct seq_file *sf, enum buffer_cg_file file,
 
 	switch (file) {
 	case BUFFER_CG_CURRENT:
-		seq_printf(sf, "%s %lu\n", dev->name,
-			   pool ? page_counter_read(&pool->cnt) : 0);
+		seq_printf(sf, "%s %ld\n", dev->name,
+			   pool ? atomic_long_read(&pool->usage) : 0);
 		break;
 	case BUFFER_CG_MAX_FILE:
-		max = pool ? READ_ONCE(pool->cnt.max) : BUFFER_CG_MAX;
+		max = pool ? READ_ONCE(pool->max) : BUFFER_CG_MAX;
 		if (max == BUFFER_CG_MAX)
 			seq_printf(sf, "%s max\n", dev->name);
 		else
@@ -1031,7 +1102,7 @@ static void buffer_cg_show_pool(struct seq_file *sf, enum buffer_cg_file file,
 		break;
 	case BUFFER_CG_PEAK:
 		seq_printf(sf, "%s %lu\n", dev->name,
-			   pool ? READ_ONCE(pool->cnt.watermark) : 0);
+			   pool ? READ_ONCE(pool->peak) : 0);
 		break;
 	case BUFFER_CG_EVENTS:
 		seq_printf(sf, "%s max=%lld\n", dev->name,
@@ -1044,7 +1115,7 @@ static void buffer_cg_show_pool(struct seq_file *sf, enum buffer_cg_file file,
 	case BUFFER_CG_STAT:
 		seq_printf(sf, "%s buffers=%ld transfers_in=%lld transfers_out=%lld\n",
 			   dev->name,
-			   pool ? atomic_long_read(&pool->buffers) : 0,
+			   pool ? pool_buffers(pool) : 0,
 			   pool ? atomic64_read(&pool->transfers_in) : 0,
 			   pool ? atomic64_read(&pool->transfers_out) : 0);
 		break;
@@ -1177,7 +1248,7 @@ static int buffer_cg_set_limits(struct buffer_cg *cg, char *buf)
 	if (!ret && !nr)
 		ret = -EINVAL;
 	for (i = 0; !ret && i < nr; i++)
-		xchg(&limits[i].pool->cnt.max, limits[i].max);
+		WRITE_ONCE(limits[i].pool->max, limits[i].max);
 	mutex_unlock(&buffer_cg_mutex);
 
 	kfree(limits);
@@ -1248,9 +1319,37 @@ buffer_cg_css_alloc(struct cgroup_subsys_state *parent_css)
 	return cg ? &cg->css : ERR_PTR(-ENOMEM);
 }
 
+static int buffer_cg_css_online(struct cgroup_subsys_state *css)
+{
+	mutex_lock(&buffer_cg_mutex);
+	css_buffer_cg(css)->online = true;
+	mutex_unlock(&buffer_cg_mutex);
+	return 0;
+}
+
+/* Retire the pools: each lets its cgroup go with its last buffer. */
+static void buffer_cg_css_offline(struct cgroup_subsys_state *css)
+{
+	struct buffer_cg *cg = css_buffer_cg(css);
+	struct buffer_cg_pool_table *table;
+	unsigned int i;
+
+	mutex_lock(&buffer_cg_mutex);
+	cg->online = false;
+	table = rcu_dereference_protected(cg->pools, true);
+	for (i = 0; table && i < table->size; i++) {
+		struct buffer_cg_pool *pool;
+
+		pool = rcu_dereference_protected(table->pool[i], true);
+		if (pool)
+			pool_set_live(pool, false);
+	}
+	mutex_unlock(&buffer_cg_mutex);
+}
+
 /*
- * Charges hold css references, so a cgroup is freed only after its last
- * buffer, and after its children, whose pools point at its own.
+ * Pools with holders hold css references, so a cgroup is freed only after
+ * its last buffer, and after its children, whose pools point at its own.
  */
 static void buffer_cg_css_free(struct cgroup_subsys_state *css)
 {
@@ -1265,6 +1364,7 @@ static void buffer_cg_css_free(struct cgroup_subsys_state *css)
 
 		pool = rcu_dereference_protected(table->pool[i], true);
 		if (pool) {
+			WARN_ON_ONCE(atomic_long_read(&pool->holders));
 			list_del(&pool->dev_node);
 			kfree(pool);
 		}
@@ -1276,6 +1376,8 @@ static void buffer_cg_css_free(struct cgroup_subsys_state *css)
 
 struct cgroup_subsys buffer_cgrp_subsys = {
 	.css_alloc = buffer_cg_css_alloc,
+	.css_online = buffer_cg_css_online,
+	.css_offline = buffer_cg_css_offline,
 	.css_free = buffer_cg_css_free,
 	.dfl_cftypes = buffer_cg_files,
 	.legacy_cftypes = buffer_cg_files,

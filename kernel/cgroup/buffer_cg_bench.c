@@ -306,10 +306,10 @@ static void bench_percpu_ref_release(struct percpu_ref *ref)
 }
 
 /*
- * A record holds two such references, on its cgroup and on its device. Their
- * per-CPU update is one instruction on x86, but an interrupt save and restore
- * around a plain one on architectures without per-CPU atomics, UML among
- * them: the scale against which to read the other figures of this suite.
+ * What a reference taken per buffer would cost. Records take none (their
+ * pool holds the cgroup and the device), and this is why: the per-CPU update
+ * is one instruction on x86, but an interrupt save and restore around a plain
+ * one on architectures without per-CPU atomics, UML among them.
  */
 static void buffer_cg_bench_percpu_ref(struct kunit *test)
 {

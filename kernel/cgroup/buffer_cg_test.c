@@ -21,11 +21,19 @@ static struct buffer_cg *test_cg_create(struct kunit *test,
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, css);
 	css->parent = parent ? &parent->css : NULL;
 	css->flags |= CSS_NO_REF;
+	KUNIT_ASSERT_EQ(test, buffer_cg_css_online(css), 0);
 	return css_buffer_cg(css);
+}
+
+/* What rmdir does to a cgroup; idempotent. */
+static void test_cg_offline(struct buffer_cg *cg)
+{
+	buffer_cg_css_offline(&cg->css);
 }
 
 static void test_cg_free(struct buffer_cg *cg)
 {
+	test_cg_offline(cg);
 	buffer_cg_css_free(&cg->css);
 }
 
@@ -36,7 +44,19 @@ static u64 test_current(struct buffer_cg *cg, struct buffer_cg_device *dev)
 	mutex_lock(&buffer_cg_mutex);
 	pool = pool_lookup(cg, dev->state->id);
 	mutex_unlock(&buffer_cg_mutex);
-	return pool ? page_counter_read(&pool->cnt) : 0;
+	return pool ? atomic_long_read(&pool->usage) : 0;
+}
+
+static long test_buffers(struct buffer_cg *cg, struct buffer_cg_device *dev)
+{
+	struct buffer_cg_pool *pool;
+	long buffers;
+
+	mutex_lock(&buffer_cg_mutex);
+	pool = pool_lookup(cg, dev->state->id);
+	buffers = pool ? pool_buffers(pool) : 0;
+	mutex_unlock(&buffer_cg_mutex);
+	return buffers;
 }
 
 static struct buffer_cg_pool *test_pool(struct buffer_cg *cg,
@@ -163,7 +183,7 @@ static void buffer_cg_test_set_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits 8M\n"), 0);
 	pool = test_pool(cg, &dev);
 	KUNIT_ASSERT_NOT_NULL(test, pool);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->cnt.max), SZ_8M);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->max), SZ_8M);
 
 	/* Each bad write fails as documented and changes nothing. */
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits 1M\nkunit/limits -1"), -EINVAL);
@@ -173,10 +193,10 @@ static void buffer_cg_test_set_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits 1M 2M"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "bad,name 1M"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "\n\n"), -EINVAL);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->cnt.max), SZ_8M);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->max), SZ_8M);
 
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits\tmax"), 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->cnt.max), BUFFER_CG_MAX);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->max), BUFFER_CG_MAX);
 
 	buffer_cg_unregister_device(&dev);
 	test_cg_free(cg);
@@ -229,7 +249,7 @@ static void buffer_cg_test_hierarchy(struct kunit *test)
 	buffer_cg_uncharge(child, &dev, SZ_1K);
 
 	KUNIT_EXPECT_EQ(test, test_current(root, &dev), 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(ppool->cnt.watermark), SZ_8K);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ppool->peak), SZ_8K);
 
 	buffer_cg_unregister_device(&dev);
 	test_cg_free(child);
@@ -253,7 +273,7 @@ static void buffer_cg_test_records_and_transfer(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, test_set_limits(parent, "kunit/transfer 8K"), 0);
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&charge, a, &dev, SZ_8K), 0);
 	KUNIT_EXPECT_TRUE(test, buffer_cg_charged(&charge));
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(a, &dev)->buffers), 1);
+	KUNIT_EXPECT_EQ(test, test_buffers(a, &dev), 1);
 
 	/* The shared parent is full, but a transfer under it adds nothing. */
 	KUNIT_EXPECT_EQ(test, buffer_cg_charge_transfer(&charge, b), 0);
@@ -262,8 +282,8 @@ static void buffer_cg_test_records_and_transfer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), SZ_8K);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(a, &dev)->transfers_out), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(b, &dev)->transfers_in), 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(a, &dev)->buffers), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(b, &dev)->buffers), 1);
+	KUNIT_EXPECT_EQ(test, test_buffers(a, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_buffers(b, &dev), 1);
 
 	/* Refused by the target: nothing moves, the target counts it. */
 	KUNIT_ASSERT_EQ(test, test_set_limits(other, "kunit/transfer 4K"), 0);
@@ -478,7 +498,7 @@ static void buffer_cg_test_charge_current(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, charge.pool->cg, cg);
 	KUNIT_EXPECT_EQ(test, charge.size, SZ_8K);
 	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), SZ_8K);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&charge.pool->buffers), 1);
+	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 1);
 
 	/* A refusal leaves the record uncharged and the counters as they were. */
 	KUNIT_ASSERT_EQ(test, test_set_limits(cg, "kunit/current 12K"), 0);
@@ -489,7 +509,7 @@ static void buffer_cg_test_charge_current(struct kunit *test)
 
 	buffer_cg_charge_release(&charge);
 	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(cg, &dev)->buffers), 0);
+	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 0);
 
 	buffer_cg_unregister_device(&dev);
 	KUNIT_EXPECT_EQ(test, buffer_cg_charge_current(&refused, &dev, SZ_4K),
@@ -497,6 +517,54 @@ static void buffer_cg_test_charge_current(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, buffer_cg_charged(&refused));
 	buffer_cg_put(cg);
 	test_wait_device_gone(test, "kunit/current");
+}
+
+static long test_holders(struct buffer_cg *cg, struct buffer_cg_device *dev)
+{
+	return atomic_long_read(&test_pool(cg, dev)->holders);
+}
+
+/*
+ * A removed cgroup's pool keeps its buffers, takes new ones (a task may
+ * charge the cgroup it was moved out of), and holds nothing once empty.
+ */
+static void buffer_cg_test_retired_pool(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/retired" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	struct buffer_cg_charge first, second;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&first, cg, &dev, SZ_4K), 0);
+	/* The record, and the live pool itself. */
+	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 2);
+	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 1);
+
+	test_cg_offline(cg);
+	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 1);
+	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 1);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&second, cg, &dev, SZ_8K), 0);
+	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 2);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), SZ_4K + SZ_8K);
+	buffer_cg_charge_release(&first);
+	buffer_cg_charge_release(&second);
+	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), 0);
+
+	/* Empty and retired: the next charge takes the references back. */
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&first, cg, &dev, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 1);
+	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 1);
+	buffer_cg_charge_release(&first);
+	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 0);
+
+	/* Live until the device goes, which takes the last reference. */
+	KUNIT_EXPECT_EQ(test, test_holders(root, &dev), 1);
+	buffer_cg_unregister_device(&dev);
+	test_cg_free(cg);
+	test_cg_free(root);
+	test_wait_device_gone(test, "kunit/retired");
 }
 
 static struct kunit_case buffer_cg_test_cases[] = {
@@ -510,6 +578,7 @@ static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE_SLOW(buffer_cg_test_parallel),
 	KUNIT_CASE(buffer_cg_test_disabled_cgroup),
 	KUNIT_CASE(buffer_cg_test_charge_current),
+	KUNIT_CASE(buffer_cg_test_retired_pool),
 	{}
 };
 
