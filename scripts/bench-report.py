@@ -10,6 +10,7 @@ import re
 import statistics
 import subprocess
 import sys
+import textwrap
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(TOP, 'build', 'bench')
@@ -25,15 +26,19 @@ E2E = re.compile(r'^bench mode=(\S+) repeat=(\d+) size=(\d+) allocs=\d+ '
 
 
 def core_lines(path):
-    """{(what, depth, devices, cpus): (median, min, max)} from a log."""
+    """{(what, depth, devices, cpus): (median, min, max)} from a log of one
+    or more boots: the median of the boots' medians, the min and max of all
+    their loops. A case printed twice in a boot counts as two samples."""
     found = {}
     with open(path, errors='replace') as f:
         for line in f:
             m = CORE.search(line)
             if m:
                 key = (m[1], int(m[2]), int(m[3]), int(m[4]))
-                found[key] = tuple(float(x) for x in m.group(5, 6, 7))
-    return found
+                found.setdefault(key, []).append(tuple(float(x) for x in m.group(5, 6, 7)))
+    return {key: (statistics.median(r[0] for r in runs), min(r[1] for r in runs),
+                  max(r[2] for r in runs))
+            for key, runs in found.items()}
 
 
 def heap_runs():
@@ -113,9 +118,12 @@ def main():
       f'{os.cpu_count()} CPUs')
     p('')
     p('Core: ns per buffer_cg_try_charge() + buffer_cg_uncharge() of 64 KiB,')
-    p('median of 7 timed loops (min-max), UML (native speed), one CPU.')
+    p('median over boots of the median of 7 timed loops (min-max of all loops),')
+    p('UML (native speed), one CPU.')
     p('Depth = levels below the root, each with a buffer.max; the floor is the')
-    p('same loop on a bare page_counter chain of depth + 1 counters.')
+    p('same loop on a bare page_counter chain of depth + 1 counters: a controller')
+    p('that counts in the root as well (misc, rdma) walks as many levels. This one')
+    p('leaves the root out, as memcg does.')
     p('')
     p(f'  {"depth":>5}  {"page_counter":>20}  {"try_charge":>20}  {"charge_record":>20}  {"over floor":>10}')
     for depth in (1, 4, 16):
@@ -249,6 +257,17 @@ def main():
     cost4 = (hratio['depth4', 4096] - hratio['disabled', 4096]) * hfloor[4096]
     p(f'  depth-4 cost per buffer at 4 KiB: {cost4:.1f} ns over disabled; the core alone')
     p(f'  charges and releases a depth-4 record in {uml[("charge_record", 4, 1, 1)][0]:.1f} ns (above)')
+    big_sizes = SIZES[2:]
+    spread = [max(r) - min(r) for size, _ in big_sizes
+              for r in [[ratio for _, ratio in heap['disabled', size]]]]
+    note = ('Noise from 1 MiB up: the disabled mode\'s boots alone spread ' + ' and '.join(
+        f'{x * 100:.2f}% at {label}' for x, (_, label) in zip(spread, big_sizes)) +
+        '. The 4 KiB cost per buffer, flat in size, would be ' + ' and '.join(
+        f'{cost4 / hfloor[size] * 100:.3f}% at {label}' for size, label in big_sizes) + '.')
+    # Wrap between words, never inside a size such as "1 MiB".
+    note = note.replace(' MiB', '_MiB')
+    p(textwrap.fill(note, width=80, initial_indent='  ',
+                    subsequent_indent='  ').replace('_MiB', ' MiB'))
     p('')
     p('Targets, end to end under QEMU TCG (medians; best runs in brackets)')
     o4, b4 = overhead('depth4', 4096), best_overhead('depth4', 4096)

@@ -11,7 +11,11 @@
  * indexed by that id, so finding a pool costs one bounds check and one load
  * whatever the number of devices. The pools of one device form a tree that
  * mirrors the cgroup tree; each keeps its subtree's usage, which makes
- * hierarchical limits lock-free.
+ * hierarchical limits lock-free. As in memcg, the root is not part of it: it
+ * has no limit, and a counter that every charge in the system updated would
+ * cost every charge a level and every CPU a shared cache line. The root's
+ * pool counts its own tasks' buffers, and its buffer.current adds the
+ * top-level pools to them.
  * Only the slow paths (first charge of a pair, registration, interface files,
  * teardown) take buffer_cg_mutex.
  *
@@ -135,6 +139,11 @@ static struct buffer_cg *parent_buffer_cg(struct buffer_cg *cg)
 	return css_buffer_cg(cg->css.parent);
 }
 
+static bool buffer_cg_is_root(struct buffer_cg *cg)
+{
+	return !cg->css.parent;
+}
+
 static bool dev_state_gone(struct buffer_cg_dev_state *state)
 {
 	return !state->dev && percpu_ref_is_zero(&state->ref);
@@ -208,6 +217,22 @@ static void pool_set_live(struct buffer_cg_pool *pool, bool live)
 		pool_hold_locked(pool);
 	else
 		pool_put_holder(pool);
+}
+
+/* buffer.current: the subtree's usage, which only the root adds up. */
+static long pool_current(struct buffer_cg_pool *pool)
+{
+	long usage = atomic_long_read(&pool->usage);
+	struct buffer_cg_pool *top;
+
+	lockdep_assert_held(&buffer_cg_mutex);
+
+	if (!buffer_cg_is_root(pool->cg))
+		return usage;
+	list_for_each_entry(top, &pool->dev->pools, dev_node)
+		if (top->cg->css.parent == &pool->cg->css)
+			usage += atomic_long_read(&top->usage);
+	return usage;
 }
 
 /* Records naming the pool: its holders but the pool itself. */
@@ -291,8 +316,8 @@ static struct buffer_cg_pool *pool_create(struct buffer_cg *cg,
 			missing = parent;
 
 		pool = pool_create_one(missing, dev,
-				       parent ? pool_lookup(parent, dev->id) :
-						NULL);
+				       parent && !buffer_cg_is_root(parent) ?
+				       pool_lookup(parent, dev->id) : NULL);
 		if (IS_ERR(pool))
 			return pool;
 	}
@@ -1091,7 +1116,7 @@ static void buffer_cg_show_pool(struct seq_file *sf, enum buffer_cg_file file,
 	switch (file) {
 	case BUFFER_CG_CURRENT:
 		seq_printf(sf, "%s %ld\n", dev->name,
-			   pool ? atomic_long_read(&pool->usage) : 0);
+			   pool ? pool_current(pool) : 0);
 		break;
 	case BUFFER_CG_MAX_FILE:
 		max = pool ? READ_ONCE(pool->max) : BUFFER_CG_MAX;

@@ -7,7 +7,8 @@
  * 'make bench' collects the lines into a table.
  *
  * The floor is the same loop on a bare page_counter chain of the same
- * depth: what any hierarchical counter must pay.
+ * depth, the root's counter included, as a controller that counts in the
+ * root as well (misc, rdma) walks. This one leaves the root out.
  *
  * Copyright (C) 2026 The buffer_cg authors
  */

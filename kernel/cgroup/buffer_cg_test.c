@@ -40,11 +40,13 @@ static void test_cg_free(struct buffer_cg *cg)
 static u64 test_current(struct buffer_cg *cg, struct buffer_cg_device *dev)
 {
 	struct buffer_cg_pool *pool;
+	u64 usage;
 
 	mutex_lock(&buffer_cg_mutex);
 	pool = pool_lookup(cg, dev->state->id);
+	usage = pool ? pool_current(pool) : 0;
 	mutex_unlock(&buffer_cg_mutex);
-	return pool ? atomic_long_read(&pool->usage) : 0;
+	return usage;
 }
 
 static long test_buffers(struct buffer_cg *cg, struct buffer_cg_device *dev)
@@ -229,8 +231,16 @@ static void buffer_cg_test_hierarchy(struct kunit *test)
 	cpool = test_pool(child, &dev);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ppool->events_max_local), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ppool->events_max), 1);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(root, &dev)->events_max), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&cpool->events_max), 0);
+	/* The root is outside the tree, above every limit. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&test_pool(root, &dev)->usage), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(root, &dev)->events_max), 0);
+	/* The root's own charges add to its current, and to no one else's. */
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(root, &dev, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), SZ_8K + SZ_4K);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), SZ_8K);
+	buffer_cg_uncharge(root, &dev, SZ_4K);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), SZ_8K);
 
 	/* A child limit counts locally in the child and in its ancestors. */
 	KUNIT_ASSERT_EQ(test, test_set_limits(child, "kunit/hierarchy 4K"), 0);
