@@ -135,11 +135,16 @@ def main():
     p('')
     p('  try_charge at depth 4 with N devices registered (the last one charged):')
     one = uml[('try_charge', 4, 1, 1)][0]
-    dev_ratio = {}
+    one_fastest = uml[('try_charge', 4, 1, 1)][1]
+    dev_ratio, dev_fastest = {}, {}
     for n in (1, 64, 1024):
         r = uml[('try_charge', 4, n, 1)]
-        dev_ratio[n] = r[0] / one
-        p(f'  {n:>5} devices  {r[0]:8.1f} ns ({r[1]:.1f}-{r[2]:.1f})  x{r[0] / one:.3f} of 1 device')
+        dev_ratio[n], dev_fastest[n] = r[0] / one, r[1] / one_fastest
+        p(f'  {n:>5} devices  {r[0]:8.1f} ns ({r[1]:.1f}-{r[2]:.1f})  x{dev_ratio[n]:.3f} of 1 device'
+          f'  [fastest loops x{dev_fastest[n]:.3f}]')
+    p('  On a loaded host whole boots, or long stretches of one, run at half speed')
+    p('  (min and max of one case twice apart); noise only ever slows a loop down,')
+    p('  so the fastest loops in brackets are the cleanest estimate.')
     p('')
     ref = uml[('percpu_ref', 0, 0, 1)]
     p(f'  percpu_ref get + put: {ref[0]:.1f} ns ({ref[1]:.1f}-{ref[2]:.1f}), what a reference taken')
@@ -276,8 +281,9 @@ def main():
     bbig = max(best_overhead('depth4', s) for s, _ in SIZES[2:])
     p(f'  depth-4 overhead from 1 MiB up <= 0.5%: worst {big:.2f}% [{bbig:.2f}%]  '
       f'{verdict(big <= 0.5)} [{verdict(bbig <= 0.5)}]')
-    d = dev_ratio[1024]
-    p(f'  core at 1024 devices within 10% of 1 device: x{d:.3f}  {verdict(abs(d - 1) <= 0.10)}')
+    d, f = dev_ratio[1024], dev_fastest[1024]
+    p(f'  core at 1024 devices within 10% of 1 device: x{d:.3f} [x{f:.3f}]  '
+      f'{verdict(abs(d - 1) <= 0.10)} [{verdict(abs(f - 1) <= 0.10)}]')
     p('  per-buffer cost flat in size: see the cost per buffer above')
 
     text = '\n'.join(out) + '\n'
