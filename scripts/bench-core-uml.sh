@@ -10,7 +10,7 @@ unset ARCH
 out=$BUILD/bench
 mkdir -p "$out" "$LOGS"
 boots=${BENCH_CORE_BOOTS:-3}
-log "bench: the core under UML (build, then $boots boots of about a minute of loops)"
+log "bench: the core under UML (build, then $boots boots)"
 : >"$out/core-uml.ktap"
 # A boot's memory layout can slow one of its cases for the whole boot: the
 # report takes the median over boots.

@@ -340,10 +340,16 @@ static struct buffer_cg_pool *pool_get(struct buffer_cg *cg,
 	return pool;
 }
 
-/* Add a holder without a lock: fails on a pool that is retired and empty. */
-static bool pool_tryhold(struct buffer_cg_pool *pool)
+/*
+ * @cg's pool for device @id with a holder added, without a lock; NULL if
+ * there is none yet or it is retired and empty. Under rcu_read_lock().
+ */
+static struct buffer_cg_pool *pool_tryhold(struct buffer_cg *cg,
+					   unsigned int id)
 {
-	return pool && atomic_long_inc_not_zero(&pool->holders);
+	struct buffer_cg_pool *pool = pool_lookup(cg, id);
+
+	return pool && atomic_long_inc_not_zero(&pool->holders) ? pool : NULL;
 }
 
 /*
@@ -356,9 +362,7 @@ static struct buffer_cg_pool *pool_hold(struct buffer_cg *cg,
 	struct buffer_cg_pool *pool;
 
 	rcu_read_lock();
-	pool = pool_lookup(cg, dev->id);
-	if (!pool_tryhold(pool))
-		pool = NULL;
+	pool = pool_tryhold(cg, dev->id);
 	rcu_read_unlock();
 	if (likely(pool))
 		return pool;
@@ -602,10 +606,8 @@ int buffer_cg_charge_current(struct buffer_cg_charge *charge,
 
 	/* The task's css stays valid for as long as RCU is held. */
 	rcu_read_lock();
-	pool = pool_lookup(css_buffer_cg(task_css(current, buffer_cgrp_id)),
-			   state->id);
-	if (!pool_tryhold(pool))
-		pool = NULL;
+	pool = pool_tryhold(css_buffer_cg(task_css(current, buffer_cgrp_id)),
+			    state->id);
 	rcu_read_unlock();
 
 	if (unlikely(!pool)) {

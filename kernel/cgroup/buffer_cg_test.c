@@ -37,28 +37,28 @@ static void test_cg_free(struct buffer_cg *cg)
 	buffer_cg_css_free(&cg->css);
 }
 
-static u64 test_current(struct buffer_cg *cg, struct buffer_cg_device *dev)
+/* What @read says of @cg's pool for @dev, as a file shows it: 0 if none. */
+static long test_read_pool(struct buffer_cg *cg, struct buffer_cg_device *dev,
+			   long (*read)(struct buffer_cg_pool *pool))
 {
 	struct buffer_cg_pool *pool;
-	u64 usage;
+	long value;
 
 	mutex_lock(&buffer_cg_mutex);
 	pool = pool_lookup(cg, dev->state->id);
-	usage = pool ? pool_current(pool) : 0;
+	value = pool ? read(pool) : 0;
 	mutex_unlock(&buffer_cg_mutex);
-	return usage;
+	return value;
+}
+
+static u64 test_current(struct buffer_cg *cg, struct buffer_cg_device *dev)
+{
+	return test_read_pool(cg, dev, pool_current);
 }
 
 static long test_buffers(struct buffer_cg *cg, struct buffer_cg_device *dev)
 {
-	struct buffer_cg_pool *pool;
-	long buffers;
-
-	mutex_lock(&buffer_cg_mutex);
-	pool = pool_lookup(cg, dev->state->id);
-	buffers = pool ? pool_buffers(pool) : 0;
-	mutex_unlock(&buffer_cg_mutex);
-	return buffers;
+	return test_read_pool(cg, dev, pool_buffers);
 }
 
 static struct buffer_cg_pool *test_pool(struct buffer_cg *cg,
