@@ -244,10 +244,15 @@ static int bench_cpu_fn(void *arg)
 {
 	struct bench_charge *b = arg;
 
-	/* Start together, so that the loops overlap. */
+	/*
+	 * Start together, so that the loops overlap. The wait yields: on a
+	 * kernel without preemption, a stop_machine() (a clocksource switch
+	 * at boot, say) would otherwise wait for this CPU while the other
+	 * thread waits for stop_machine(), and the boot hangs.
+	 */
 	atomic_dec(b->start);
 	while (atomic_read(b->start))
-		cpu_relax();
+		cond_resched();
 	b->tenths = bench_loop_charge(b);
 	complete(&b->done);
 	return 0;
