@@ -62,6 +62,7 @@ bench-kernel: tree ## Build the bench kernel (the test kernel plus the KUnit cha
 bench: initramfs bench-kernel ## Measure the cost of accounting; writes build/bench.txt (not a test)
 	@$(SCRIPTS)/bench-core-uml.sh
 	@$(SCRIPTS)/bench-heap-uml.sh
+	@$(SCRIPTS)/bench-profile-uml.sh
 	@$(SCRIPTS)/bench-core-smp.sh
 	@$(SCRIPTS)/bench-e2e.sh
 	@python3 $(SCRIPTS)/bench-report.py

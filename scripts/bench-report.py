@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turn the raw results of 'make bench' (build/bench/) into the table of
 build/bench.txt, and print it. Reads core-uml.ktap, heap-*.ktap,
-core-smp.console and e2e-*.results; see
+profile-*, core-smp.console and e2e-*.results; see
 Documentation/dev-tools/buffer_cg_performance.rst."""
 import glob
 import os
@@ -20,6 +20,11 @@ CORE = re.compile(r'bench: (\S+) depth=(\d+) devices=(\d+) cpus=(\d+) '
                   r'ns=([\d.]+) min=([\d.]+) max=([\d.]+)')
 HEAP = re.compile(r'bench: heap mode=(\S+) size=(\d+) ns=([\d.]+) min=[\d.]+ '
                   r'max=[\d.]+ floor_ratio=([\d.]+)')
+HEAP_BUFFERS = re.compile(r'bench: heap mode=(\S+) size=(\d+) ns=([\d.]+) .* buffers=(\d+)')
+PROFILE_MODES = ['root', 'depth4']
+# A line of 'perf report -n --sort symbol': overhead, samples, [.], symbol.
+PERF_LINE = re.compile(r'^\s*[\d.]+%\s+(\d+)\s+\[\S\]\s+(\S+)')
+PERF_STAT = re.compile(r'^([\d.]+),[^,]*,(cycles|task-clock),')
 HEAP_MODES = ['disabled', 'root', 'depth1', 'depth4', 'memcg']
 E2E = re.compile(r'^bench mode=(\S+) repeat=(\d+) size=(\d+) allocs=\d+ '
                  r'seconds=[\d.]+ rate=([\d.]+)')
@@ -51,6 +56,56 @@ def heap_runs():
                 if m:
                     runs.setdefault((m[1], int(m[2])), []).append((float(m[3]), float(m[4])))
     return runs
+
+
+def controller_functions():
+    """Names of the functions kernel/cgroup/buffer_cg.c defines."""
+    with open(os.path.join(TOP, 'kernel', 'cgroup', 'buffer_cg.c')) as f:
+        return set(re.findall(r'^(?:static )?(?:inline )?[a-z].*?\b(\w+)\(', f.read(), re.M))
+
+
+def profile_runs():
+    """(why it is missing, None) or (None, {mode: {'cycles': [cycles per
+    buffer in the controller, one per boot], 'functions': {name: [cycles per
+    buffer]}, 'ghz': clock rate, 'floor_ns': floor at 4 KiB, unsampled}})."""
+    unavailable = os.path.join(BENCH, 'profile-unavailable')
+    if os.path.exists(unavailable):
+        with open(unavailable) as f:
+            return f.read().strip(), None
+    try:
+        with open(os.path.join(BENCH, 'profile-period')) as f:
+            period = int(f.read())
+    except OSError:
+        return 'no profile in build/bench', None
+    ours = controller_functions()
+    found = {}
+    for mode in PROFILE_MODES:
+        entry = found[mode] = {'cycles': [], 'functions': {}}
+        stat = {}
+        with open(os.path.join(BENCH, f'profile-{mode}-clock.stat')) as f:
+            for line in f:
+                m = PERF_STAT.match(line)
+                if m:
+                    stat[m[2]] = float(m[1])
+        entry['ghz'] = stat['cycles'] / (stat['task-clock'] * 1e6)
+        with open(os.path.join(BENCH, f'profile-{mode}-clock.ktap')) as f:
+            entry['floor_ns'] = next(float(m[3]) for m in map(HEAP_BUFFERS.search, f)
+                                     if m and m[1] == 'floor' and m[2] == '4096')
+        for report in sorted(glob.glob(os.path.join(BENCH, f'profile-{mode}-[0-9]*.report'))):
+            with open(report[:-len('.report')] + '.ktap') as f:
+                buffers = sum(int(m[4]) for m in map(HEAP_BUFFERS.search, f)
+                              if m and m[1] == mode)
+            samples = {}
+            with open(report) as f:
+                for m in map(PERF_LINE.match, f):
+                    if m and m[2] in ours:
+                        samples[m[2]] = samples.get(m[2], 0) + int(m[1])
+            entry['cycles'].append(sum(samples.values()) * period / buffers)
+            for name, n in samples.items():
+                entry['functions'].setdefault(name, []).append(n * period / buffers)
+        if not entry['cycles']:
+            return f'no profiled boots of {mode} in build/bench', None
+    return None, found
 
 
 def e2e_runs():
@@ -111,6 +166,7 @@ def main():
     e2e = e2e_runs()
     rates = e2e_rates(e2e)
     heap = heap_runs()
+    profile_missing, profile = profile_runs()
     if not uml or not smp or not rates or not heap:
         sys.exit('bench-report: results missing in build/bench; run make bench')
 
@@ -190,6 +246,36 @@ def main():
         p(f'  {mode:>8}  ' + '  '.join(
             f'{label} {(hratio[mode, size] - 1) * hfloor[size]:+9.1f}'
             for size, label in SIZES))
+    p('  These ratios also move by two to four percent with how a build lays out')
+    p('  code and data, which no number of boots averages out: a change that runs')
+    p('  the same instructions in one mode moved that mode\'s ratio that much.')
+    p('')
+    share = {}
+    if profile:
+        boots = min(len(v['cycles']) for v in profile.values())
+        p('Native, by profile: the cycles spent in the controller\'s own functions')
+        p('(those of kernel/cgroup/buffer_cg.c) per buffer, from perf samples of the')
+        p(f'same UML kernel running dma_heap_bench in one mode beside the floor ({boots} boots')
+        p('per mode, median, min..max over boots); in ns at the clock rate of a boot')
+        p('that only counts, and as a share of that boot\'s floor at 4 KiB. This does')
+        p('not move with the layout, and leaves out only what the controller makes')
+        p('other code pay, such as cache lines it evicts.')
+        p('')
+        p(f'  {"mode":>8}  {"cycles/buffer":>20}  {"ns":>6}  {"GHz":>5}  {"of the floor at 4 KiB":>22}')
+        for mode in PROFILE_MODES:
+            e = profile[mode]
+            c = statistics.median(e['cycles'])
+            ns = c / e['ghz']
+            share[mode] = ns / e['floor_ns'] * 100
+            cell = f'{c:.0f} ({min(e["cycles"]):.0f}..{max(e["cycles"]):.0f})'
+            p(f'  {mode:>8}  {cell:>20}  {ns:>6.1f}  {e["ghz"]:>5.2f}  '
+              f'{share[mode]:>20.2f}% of {e["floor_ns"]:.0f} ns')
+        funcs = profile['depth4']['functions']
+        p('  depth4 by function, cycles per buffer: ' + ', '.join(
+            f'{name} {statistics.median(v):.0f}'
+            for name, v in sorted(funcs.items(), key=lambda kv: -statistics.median(kv[1]))))
+    else:
+        p(f'Native, by profile: not measured, {profile_missing}.')
     p('')
 
     runs = min(len(v) for v in rates.values())
@@ -257,6 +343,9 @@ def main():
     p('Targets, native kernel path (UML, above): overhead over disabled, medians')
     n4 = native_overhead('depth4', 4096)
     p(f'  depth-4 overhead at 4 KiB <= 2%: {n4:.2f}%  {verdict(n4 <= 2)}')
+    if share:
+        p(f'  depth-4 overhead at 4 KiB <= 2%, the controller\'s own cycles (profile):'
+          f' {share["depth4"]:.2f}%  {verdict(share["depth4"] <= 2)}')
     nbig = max(native_overhead('depth4', s) for s, _ in SIZES[2:])
     p(f'  depth-4 overhead from 1 MiB up <= 0.5%: worst {nbig:.2f}%  {verdict(nbig <= 0.5)}')
     cost4 = (hratio['depth4', 4096] - hratio['disabled', 4096]) * hfloor[4096]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install, from Debian's archive, every package the build and tests use.
-# usage: install-deps.sh [systemd]
+# usage: install-deps.sh [systemd|bench]
 # With "systemd", also what building Debian's systemd and a Debian root
-# for it takes ('make check-systemd'), and Debian's source archive.
+# for it takes ('make check-systemd'), and Debian's source archive; with
+# "bench", also perf, which 'make bench' profiles the charge path with.
 set -euo pipefail
 
 packages=(
@@ -17,6 +18,8 @@ if [ "${1:-}" = systemd ]; then
 		dpkg-dev debootstrap patchelf meson ninja-build gperf pkg-config
 		python3-jinja2 libcap-dev libmount-dev libcrypt-dev
 	)
+elif [ "${1:-}" = bench ]; then
+	packages+=(linux-perf)
 fi
 
 # 'apt-get source' needs Debian's source archive, which a fresh machine

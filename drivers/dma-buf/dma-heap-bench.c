@@ -14,7 +14,9 @@
  * dma_heap.mem_accounting=1, "memcg" (four levels of memory.max, charged
  * through the thread's active memcg, as a kernel thread is). Each case prints
  * "bench: heap ..." lines with nanoseconds per buffer and asserts nothing
- * about time: 'make bench' compares the boots.
+ * about time: 'make bench' compares the boots. dma_heap.bench_mode=<mode>
+ * runs that mode alone beside the floor, for a profiler to attribute the
+ * boot's cycles to one mode.
  *
  * Copyright (C) 2026 The buffer_cg authors
  */
@@ -25,6 +27,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/memcontrol.h>
+#include <linux/moduleparam.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/sched/mm.h>
@@ -68,12 +71,18 @@ static const struct heap_bench_mode heap_bench_modes[] = {
 
 static const size_t heap_bench_sizes[] = { SZ_4K, SZ_64K, SZ_1M, SZ_16M };
 
+static char *heap_bench_only;
+module_param_named(bench_mode, heap_bench_only, charp, 0444);
+MODULE_PARM_DESC(bench_mode, "run only this mode of dma_heap_bench, beside the floor");
+
 static bool heap_bench_mode_applies(const struct heap_bench_mode *mode)
 {
 	bool buffer = cgroup_subsys_enabled(buffer_cgrp_subsys);
 
 	if (mode->floor)
 		return true;
+	if (heap_bench_only && strcmp(mode->name, heap_bench_only))
+		return false;
 	if (mode->memcg)
 		return dma_heap_mem_accounting && !mem_cgroup_disabled();
 	if (mode->unaccounted_boot)
@@ -201,13 +210,18 @@ static u64 heap_bench_loop(struct file *heap_file, bool floor, size_t size,
 	return div_u64((ktime_get_ns() - start) * 10, loops);
 }
 
+static unsigned int heap_bench_loops(size_t size)
+{
+	return clamp_t(size_t, HEAP_BENCH_BYTES / size, HEAP_BENCH_MIN_LOOPS,
+		       HEAP_BENCH_MAX_LOOPS);
+}
+
 /* Run the loop in @mode's cgroup, and go back to the root. */
 static u64 heap_bench_in_mode(struct kunit *test, struct vfsmount *mnt,
 			      struct file *heap_file,
 			      const struct heap_bench_mode *mode, size_t size)
 {
-	unsigned int loops = clamp_t(size_t, HEAP_BENCH_BYTES / size,
-				     HEAP_BENCH_MIN_LOOPS, HEAP_BENCH_MAX_LOOPS);
+	unsigned int loops = heap_bench_loops(size);
 	struct mem_cgroup *memcg = NULL, *old_memcg = NULL;
 	char cgroup[32];
 	u64 tenths;
@@ -238,9 +252,10 @@ static int heap_bench_cmp(const void *a, const void *b)
 }
 
 /*
- * One line for @size in @mode: the median, min and max ns per buffer, and
- * the median of the ratios to the floor timed in the same sample, which
- * the drift between samples does not move.
+ * One line for @size in @mode: the median, min and max ns per buffer, the
+ * median of the ratios to the floor timed in the same sample, which the
+ * drift between samples does not move, and the buffers the timed loops
+ * allocated.
  */
 static void heap_bench_print(struct kunit *test, const struct heap_bench_mode *mode,
 			     size_t size, const u64 *tenths, const u64 *floor)
@@ -255,10 +270,11 @@ static void heap_bench_print(struct kunit *test, const struct heap_bench_mode *m
 	}
 	sort(v, HEAP_BENCH_SAMPLES, sizeof(*v), heap_bench_cmp, NULL);
 	sort(ratio, HEAP_BENCH_SAMPLES, sizeof(*ratio), heap_bench_cmp, NULL);
-	kunit_info(test, "bench: heap mode=%s size=%zu ns=%llu.%llu min=%llu.%llu max=%llu.%llu floor_ratio=%llu.%04llu\n",
+	kunit_info(test, "bench: heap mode=%s size=%zu ns=%llu.%llu min=%llu.%llu max=%llu.%llu floor_ratio=%llu.%04llu buffers=%u\n",
 		   mode->name, size, v[mid] / 10, v[mid] % 10, v[0] / 10, v[0] % 10,
 		   v[HEAP_BENCH_SAMPLES - 1] / 10, v[HEAP_BENCH_SAMPLES - 1] % 10,
-		   ratio[mid] / 10000, ratio[mid] % 10000);
+		   ratio[mid] / 10000, ratio[mid] % 10000,
+		   heap_bench_loops(size) * HEAP_BENCH_SAMPLES);
 }
 
 static struct dma_heap *heap_bench_find(const char *name)
