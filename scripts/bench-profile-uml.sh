@@ -48,9 +48,9 @@ for mode in root depth4; do
 	log "bench: the clock rate under UML, $mode"
 	boot "$out/profile-$mode-clock" "$mode" stat -x, -e cycles,task-clock \
 		-o "$out/profile-$mode-clock.stat"
-	for boot in $(seq "$boots"); do
-		name=$out/profile-$mode-$boot
-		log "bench: cycles of the controller's functions under perf, $mode ($boot/$boots)"
+	for run in $(seq "$boots"); do
+		name=$out/profile-$mode-$run
+		log "bench: cycles of the controller's functions under perf, $mode ($run/$boots)"
 		boot "$name" "$mode" record -q -e cycles -c "$period" -o "$name.data"
 		perf report -i "$name.data" --stdio -n --sort symbol >"$name.report" 2>/dev/null ||
 			die "perf report failed on $name.data"
