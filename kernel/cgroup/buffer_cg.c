@@ -162,13 +162,17 @@ static bool dev_state_gone(struct buffer_cg_dev_state *state)
 	return !state->dev && percpu_ref_is_zero(&state->ref);
 }
 
-static const char *pool_device_name(struct buffer_cg_pool *pool)
+/*
+ * For the tracepoints, which CONFIG_TRACEPOINTS=n compiles out, leaving
+ * these two unused.
+ */
+static __maybe_unused const char *pool_device_name(struct buffer_cg_pool *pool)
 {
 	return pool->dev->name;
 }
 
 /* The cgroup's id; 0 for the bare test cgroups of the KUnit suite. */
-static u64 pool_cgroup_id(struct buffer_cg_pool *pool)
+static __maybe_unused u64 pool_cgroup_id(struct buffer_cg_pool *pool)
 {
 	struct cgroup *cgrp = pool->cg->css.cgroup;
 
