@@ -27,12 +27,19 @@
  * only when a pool is retired (rmdir, unregistration) and when its last
  * buffer goes after that.
  *
+ * A buffer released in task context leaves its bytes charged, and its
+ * holder held, in its CPU's stock, for the next buffer of the same pool
+ * charged on that CPU to take: allocating and freeing in turn, the common
+ * pattern, then touches neither the pool nor its ancestors. See struct
+ * buffer_cg_stock for what keeps the files and the limits exact.
+ *
  * Copyright (C) 2026 The buffer_cg authors
  */
 
 #include <linux/buffer_cg.h>
 #include <linux/capability.h>
 #include <linux/cgroup.h>
+#include <linux/cpu.h>
 #include <linux/ctype.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -43,11 +50,13 @@
 #include <linux/nsproxy.h>
 #include <linux/overflow.h>
 #include <linux/page_counter.h>
+#include <linux/percpu.h>
 #include <linux/percpu-refcount.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -138,7 +147,49 @@ struct buffer_cg_dev_state {
 	char name[BUFFER_CG_DEVICE_NAME_MAX + 1];
 };
 
+/*
+ * The most a stock keeps: what usage may exceed the bytes actually in
+ * buffers by, per CPU. The batch of memcg's stock.
+ */
+#define BUFFER_CG_STOCK_MAX SZ_256K
+
+/*
+ * A CPU's stock: bytes of buffers released on this CPU that are still
+ * charged to one pool and its ancestors, and the released records' holders
+ * of that pool, which the next charges of the pool on this CPU take instead
+ * of charging the counters. Only the CPU's tasks use it, with preemption
+ * disabled; other CPUs drain it with its drain_work, and read it.
+ *
+ * What the stocks keep is subtracted from buffer.current and the buffers of
+ * buffer.stat, so both stay exact. A charge that a limit refuses is tried
+ * again once the stocks below that limit are drained, so no limit refuses
+ * a charge for bytes that are not in buffers. A real charge drains its own
+ * CPU's stock of the device first, so a peak counts no kept byte while one
+ * CPU charges a subtree; with several, it may count up to
+ * BUFFER_CG_STOCK_MAX for each of the others.
+ *
+ * A stock takes a pool only while it is live and within every limit of
+ * its hierarchy; retiring a pool and writing a limit drain every stock.
+ * So a charge from the stock, which checks no limit, never takes a cgroup
+ * over one: the bytes it takes were charged within the limits in force.
+ */
+struct buffer_cg_stock {
+	/* The pool, with its cgroup and device id for a charge to compare. */
+	struct buffer_cg_pool *pool;
+	struct buffer_cg *cg;
+	unsigned int id;
+	/* Charged to the pool and its ancestors, in no buffer. */
+	unsigned long bytes;
+	/* Holders of the pool, one per record released into the stock. */
+	long holders;
+	struct work_struct drain_work;
+};
+
+static DEFINE_PER_CPU(struct buffer_cg_stock, buffer_cg_stock);
+
 static DEFINE_MUTEX(buffer_cg_mutex);
+/* Serializes draining every CPU's stock, which shares the works. */
+static DEFINE_MUTEX(buffer_cg_drain_mutex);
 static LIST_HEAD(buffer_cg_devices);
 static DEFINE_IDA(buffer_cg_ids);
 
@@ -209,11 +260,11 @@ static struct buffer_cg_pool *pool_lookup(struct buffer_cg *cg, unsigned int id)
 		      NULL;
 }
 
-static void pool_put_holder(struct buffer_cg_pool *pool)
+static void pool_put_holders(struct buffer_cg_pool *pool, long nr)
 {
 	struct buffer_cg_dev_state *dev;
 
-	if (!atomic_long_dec_and_test(&pool->holders))
+	if (!nr || !atomic_long_sub_and_test(nr, &pool->holders))
 		return;
 	/* Either put may free the pool: read what the second needs first. */
 	dev = pool->dev;
@@ -243,35 +294,84 @@ static void pool_set_live(struct buffer_cg_pool *pool, bool live)
 
 	if (pool->live == live)
 		return;
-	pool->live = live;
+	/* Read by stock_put() without the mutex. */
+	WRITE_ONCE(pool->live, live);
 	if (live)
 		pool_hold_locked(pool);
 	else
-		pool_put_holder(pool);
+		pool_put_holders(pool, 1);
 }
 
-/* buffer.current: the subtree's usage, which only the root adds up. */
+/* @pool is @subtree or below it; the root's pool stands for all of them. */
+static bool pool_in_subtree(struct buffer_cg_pool *pool,
+			    struct buffer_cg_pool *subtree)
+{
+	if (pool->dev != subtree->dev)
+		return false;
+	if (buffer_cg_is_root(subtree->cg))
+		return true;
+	for (; pool; pool = pool->parent)
+		if (pool == subtree)
+			return true;
+	return false;
+}
+
+/*
+ * What the stocks of all CPUs keep: the bytes of @pool's subtree, and
+ * the holders of @pool itself. A racy sum, exact when the stocks are quiet.
+ */
+static void stocks_kept(struct buffer_cg_pool *pool, long *bytes,
+			long *holders)
+{
+	struct buffer_cg_stock *stock;
+	struct buffer_cg_pool *kept;
+	int cpu;
+
+	*bytes = 0;
+	*holders = 0;
+	/* A stock's pool is freed only after the stock lets it go. */
+	rcu_read_lock();
+	for_each_possible_cpu(cpu) {
+		stock = per_cpu_ptr(&buffer_cg_stock, cpu);
+		kept = READ_ONCE(stock->pool);
+		if (!kept || !pool_in_subtree(kept, pool))
+			continue;
+		*bytes += READ_ONCE(stock->bytes);
+		if (kept == pool)
+			*holders += READ_ONCE(stock->holders);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * buffer.current: the subtree's usage, which only the root adds up, less
+ * what the stocks keep.
+ */
 static long pool_current(struct buffer_cg_pool *pool)
 {
 	long usage = atomic_long_read(&pool->usage);
 	struct buffer_cg_pool *top;
+	long bytes, holders;
 
 	lockdep_assert_held(&buffer_cg_mutex);
 
-	if (!buffer_cg_is_root(pool->cg))
-		return usage;
-	list_for_each_entry(top, &pool->dev->pools, dev_node)
-		if (top->cg->css.parent == &pool->cg->css)
-			usage += atomic_long_read(&top->usage);
-	return usage;
+	if (buffer_cg_is_root(pool->cg))
+		list_for_each_entry(top, &pool->dev->pools, dev_node)
+			if (top->cg->css.parent == &pool->cg->css)
+				usage += atomic_long_read(&top->usage);
+	stocks_kept(pool, &bytes, &holders);
+	return usage - bytes;
 }
 
-/* Records naming the pool: its holders but the pool itself. */
+/* Records naming the pool: its holders but the pool and the stocks. */
 static long pool_buffers(struct buffer_cg_pool *pool)
 {
+	long bytes, holders;
+
 	lockdep_assert_held(&buffer_cg_mutex);
 
-	return atomic_long_read(&pool->holders) - pool->live;
+	stocks_kept(pool, &bytes, &holders);
+	return atomic_long_read(&pool->holders) - pool->live - holders;
 }
 
 /* Give device @id a slot in @cg. */
@@ -417,19 +517,18 @@ static void pool_record_refusal(struct buffer_cg_pool *limited)
 }
 
 /*
- * Charge @size to @pool and its ancestors up to, not including, @stop (NULL
- * for all of them): a transfer must not count twice in the ancestors that its
- * source and target share. As in page_counter_try_charge(), concurrent
- * charges may each see the other's bytes and both be refused, never both
- * accepted beyond a limit.
+ * Charge @size to the counters of @pool and its ancestors up to, not
+ * including, @stop (NULL for all of them): a transfer must not count twice
+ * in the ancestors that its source and target share. As in
+ * page_counter_try_charge(), concurrent charges may each see the other's
+ * bytes and both be refused, never both accepted beyond a limit.
+ * Return: NULL, or the pool whose limit refused the charge.
  */
-static int pool_try_charge(struct buffer_cg_pool *pool,
-			   struct buffer_cg_pool *stop, u64 size)
+static struct buffer_cg_pool *pool_try_charge(struct buffer_cg_pool *pool,
+					      struct buffer_cg_pool *stop,
+					      u64 size)
 {
 	struct buffer_cg_pool *p, *failed;
-
-	if (size > BUFFER_CG_MAX)
-		return -ENOMEM;
 
 	for (p = pool; p != stop; p = p->parent) {
 		long new = atomic_long_add_return(size, &p->usage);
@@ -443,14 +542,12 @@ static int pool_try_charge(struct buffer_cg_pool *pool,
 		if (new > READ_ONCE(p->peak))
 			WRITE_ONCE(p->peak, new);
 	}
-	return 0;
+	return NULL;
 
 refused:
 	for (p = pool; p != failed; p = p->parent)
 		atomic_long_sub(size, &p->usage);
-	pool_record_refusal(failed);
-	trace_buffer_cg_charge_failed(pool, failed, size, -ENOMEM);
-	return -ENOMEM;
+	return failed;
 }
 
 static void pool_uncharge(struct buffer_cg_pool *pool,
@@ -460,6 +557,183 @@ static void pool_uncharge(struct buffer_cg_pool *pool,
 
 	for (p = pool; p != stop; p = p->parent)
 		WARN_ON_ONCE(atomic_long_sub_return(size, &p->usage) < 0);
+}
+
+/* Give back what @stock keeps; on its CPU with preemption disabled. */
+static void stock_drain(struct buffer_cg_stock *stock)
+{
+	struct buffer_cg_pool *pool = stock->pool;
+
+	if (!pool)
+		return;
+	/* First, so that a reader that finds the pool finds it alive. */
+	WRITE_ONCE(stock->pool, NULL);
+	stock->cg = NULL;
+	pool_uncharge(pool, NULL, stock->bytes);
+	pool_put_holders(pool, stock->holders);
+	WRITE_ONCE(stock->bytes, 0);
+	WRITE_ONCE(stock->holders, 0);
+}
+
+static void stock_drain_work(struct work_struct *work)
+{
+	/* Queued on this CPU: the stock is this CPU's own. */
+	preempt_disable();
+	stock_drain(this_cpu_ptr(&buffer_cg_stock));
+	preempt_enable();
+}
+
+/*
+ * Drain the stocks that keep bytes of @subtree, or every stock if NULL, and
+ * wait for it. A stock that takes a pool meanwhile is drained only in the
+ * latter case: retiring a pool and writing a limit must not leave one that
+ * read the pool's state from before. Return: whether any stock was drained.
+ *
+ * Context: Process context; sleeps.
+ */
+static bool stocks_drain(struct buffer_cg_pool *subtree)
+{
+	struct buffer_cg_stock *stock;
+	struct buffer_cg_pool *kept;
+	bool drained = false;
+	int cpu;
+
+	mutex_lock(&buffer_cg_drain_mutex);
+	cpus_read_lock();
+	rcu_read_lock();
+	for_each_possible_cpu(cpu) {
+		stock = per_cpu_ptr(&buffer_cg_stock, cpu);
+		kept = READ_ONCE(stock->pool);
+		if (subtree && (!kept || !pool_in_subtree(kept, subtree)))
+			continue;
+		drained |= !!kept;
+		if (cpu_online(cpu))
+			queue_work_on(cpu, system_highpri_wq, &stock->drain_work);
+		else
+			/* Off line, and kept so by cpus_read_lock(). */
+			stock_drain(stock);
+	}
+	rcu_read_unlock();
+	for_each_online_cpu(cpu)
+		flush_work(&per_cpu_ptr(&buffer_cg_stock, cpu)->drain_work);
+	cpus_read_unlock();
+	mutex_unlock(&buffer_cg_drain_mutex);
+	return drained;
+}
+
+/*
+ * @cg's pool for device @id with @size bytes and a holder taken from this
+ * CPU's stock, or NULL if the stock cannot serve the charge.
+ */
+static struct buffer_cg_pool *stock_take(struct buffer_cg *cg, unsigned int id,
+					 u64 size)
+{
+	struct buffer_cg_stock *stock = get_cpu_ptr(&buffer_cg_stock);
+	struct buffer_cg_pool *pool = NULL;
+
+	if (in_task() && stock->cg == cg && stock->id == id &&
+	    stock->bytes >= size && stock->holders) {
+		WRITE_ONCE(stock->bytes, stock->bytes - size);
+		WRITE_ONCE(stock->holders, stock->holders - 1);
+		pool = stock->pool;
+	}
+	put_cpu_ptr(&buffer_cg_stock);
+	return pool;
+}
+
+/* Live and within every limit up the tree: see struct buffer_cg_stock. */
+static bool pool_may_stock(struct buffer_cg_pool *pool)
+{
+	if (!READ_ONCE(pool->live))
+		return false;
+	for (; pool; pool = pool->parent)
+		if (atomic_long_read(&pool->usage) > READ_ONCE(pool->max))
+			return false;
+	return true;
+}
+
+/*
+ * Make @stock keep @pool, after giving back what it kept of another, if
+ * @pool may be kept. Out of line: a release of the stock's own pool, the
+ * common case, then needs none of the registers this takes.
+ */
+static noinline bool stock_switch(struct buffer_cg_stock *stock,
+				  struct buffer_cg_pool *pool)
+{
+	if (!pool_may_stock(pool))
+		return false;
+	stock_drain(stock);
+	stock->cg = pool->cg;
+	stock->id = pool->dev->id;
+	WRITE_ONCE(stock->pool, pool);
+	return true;
+}
+
+/*
+ * Keep a released record's @size bytes and its holder of @pool in this
+ * CPU's stock. Return: whether it did; if not, the caller releases them.
+ */
+static bool stock_put(struct buffer_cg_pool *pool, u64 size)
+{
+	struct buffer_cg_stock *stock;
+	bool kept = false;
+
+	if (size > BUFFER_CG_STOCK_MAX || !in_task())
+		return false;
+
+	stock = get_cpu_ptr(&buffer_cg_stock);
+	if ((stock->pool == pool || stock_switch(stock, pool)) &&
+	    stock->bytes + size <= BUFFER_CG_STOCK_MAX) {
+		WRITE_ONCE(stock->bytes, stock->bytes + size);
+		WRITE_ONCE(stock->holders, stock->holders + 1);
+		kept = true;
+	}
+	put_cpu_ptr(&buffer_cg_stock);
+	return kept;
+}
+
+/*
+ * Charge @size to @pool and its ancestors up to @stop, as pool_try_charge(),
+ * this CPU's stock of the device drained first so that no peak counts what
+ * it keeps. Return: NULL, or the pool whose limit refused the charge.
+ */
+static struct buffer_cg_pool *pool_try_charge_drained(struct buffer_cg_pool *pool,
+						      struct buffer_cg_pool *stop,
+						      u64 size)
+{
+	struct buffer_cg_stock *stock = get_cpu_ptr(&buffer_cg_stock);
+	struct buffer_cg_pool *failed;
+
+	if (stock->pool && stock->id == pool->dev->id)
+		stock_drain(stock);
+	failed = pool_try_charge(pool, stop, size);
+	put_cpu_ptr(&buffer_cg_stock);
+	return failed;
+}
+
+/*
+ * Charge @size to @pool and its ancestors up to @stop (see pool_try_charge()).
+ * Before a limit refuses the charge, the stocks below it give back what they
+ * keep; only a refusal that stands counts in buffer.events.
+ *
+ * Context: Process context; sleeps if a limit is hit.
+ */
+static int pool_charge(struct buffer_cg_pool *pool, struct buffer_cg_pool *stop,
+		       u64 size)
+{
+	struct buffer_cg_pool *failed;
+
+	if (size > BUFFER_CG_MAX)
+		return -ENOMEM;
+
+	failed = pool_try_charge_drained(pool, stop, size);
+	if (failed && stocks_drain(failed))
+		failed = pool_try_charge_drained(pool, stop, size);
+	if (!failed)
+		return 0;
+	pool_record_refusal(failed);
+	trace_buffer_cg_charge_failed(pool, failed, size, -ENOMEM);
+	return -ENOMEM;
 }
 
 static unsigned int pool_depth(struct buffer_cg_pool *pool)
@@ -501,8 +775,10 @@ static struct buffer_cg_pool *pool_common_ancestor(struct buffer_cg_pool *a,
  * unregistered. Exporters whose buffers can outlive their device want
  * buffer_cg_charge(), which records the charge in the buffer.
  *
- * Context: Process context. The first charge of a (cgroup, device) pair may
- * sleep to allocate; later ones take no lock and allocate nothing.
+ * Context: Process context. May sleep: the first charge of a (cgroup,
+ * device) pair allocates, and a charge that a limit would refuse first waits
+ * for the CPUs to give back what they keep of released buffers. Other
+ * charges take no lock and allocate nothing.
  * Return: 0 on success, -ENOMEM if a limit refused the charge, -ENODEV if
  * @dev is not registered.
  */
@@ -520,7 +796,7 @@ int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 	pool = pool_get(cg, state);
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
-	ret = pool_try_charge(pool, NULL, usage);
+	ret = pool_charge(pool, NULL, usage);
 	trace_buffer_cg_charge(pool, usage, ret);
 	return ret;
 }
@@ -553,15 +829,29 @@ void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 }
 EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
 
+/* Fill @charge from this CPU's stock of @cg's pool for device @id, if it can. */
+static bool charge_from_stock(struct buffer_cg_charge *charge,
+			      struct buffer_cg *cg, unsigned int id, u64 size)
+{
+	struct buffer_cg_pool *pool = stock_take(cg, id, size);
+
+	if (!pool)
+		return false;
+	trace_buffer_cg_charge(pool, size, 0);
+	charge->pool = pool;
+	charge->size = size;
+	return true;
+}
+
 /* Charge @pool and fill @charge, which takes over the caller's holder. */
 static int charge_record(struct buffer_cg_charge *charge,
 			 struct buffer_cg_pool *pool, u64 size)
 {
-	int ret = pool_try_charge(pool, NULL, size);
+	int ret = pool_charge(pool, NULL, size);
 
 	trace_buffer_cg_charge(pool, size, ret);
 	if (ret) {
-		pool_put_holder(pool);
+		pool_put_holders(pool, 1);
 		return ret;
 	}
 	charge->pool = pool;
@@ -597,6 +887,8 @@ int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
 		return 0;
 	if (!state)
 		return -ENODEV;
+	if (charge_from_stock(charge, cg, state->id, size))
+		return 0;
 
 	pool = pool_hold(cg, state);
 	if (IS_ERR(pool))
@@ -635,8 +927,12 @@ int buffer_cg_charge_current(struct buffer_cg_charge *charge,
 
 	/* The task's css stays valid for as long as RCU is held. */
 	rcu_read_lock();
-	pool = pool_tryhold(css_buffer_cg(task_css(current, buffer_cgrp_id)),
-			    state->id);
+	cg = css_buffer_cg(task_css(current, buffer_cgrp_id));
+	if (charge_from_stock(charge, cg, state->id, size)) {
+		rcu_read_unlock();
+		return 0;
+	}
+	pool = pool_tryhold(cg, state->id);
 	rcu_read_unlock();
 
 	if (unlikely(!pool)) {
@@ -655,21 +951,26 @@ EXPORT_SYMBOL_GPL(buffer_cg_charge_current);
  * @charge: the record; left uncharged, so a second call does nothing
  *
  * Called when the buffer is freed. Stays correct after the device was
- * unregistered; the last release of an unregistered device removes it.
+ * unregistered; the last release of an unregistered device removes it. In
+ * task context the bytes may stay charged, out of the cgroup's buffer.current,
+ * for the next buffer of the same cgroup and device charged on this CPU.
  *
  * Context: Any context.
  */
 void buffer_cg_charge_release(struct buffer_cg_charge *charge)
 {
 	struct buffer_cg_pool *pool = charge->pool;
+	u64 size = charge->size;
 
 	if (!pool)
 		return;
 
-	pool_uncharge(pool, NULL, charge->size);
-	trace_buffer_cg_uncharge(pool, charge->size, 0);
 	memset(charge, 0, sizeof(*charge));
-	pool_put_holder(pool);
+	trace_buffer_cg_uncharge(pool, size, 0);
+	if (stock_put(pool, size))
+		return;
+	pool_uncharge(pool, NULL, size);
+	pool_put_holders(pool, 1);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge_release);
 
@@ -723,16 +1024,16 @@ again:
 	}
 
 	shared = pool_common_ancestor(from, target);
-	ret = pool_try_charge(target, shared, charge->size);
+	ret = pool_charge(target, shared, charge->size);
 	if (ret) {
 		trace_buffer_cg_transfer(from, target, charge->size, ret);
-		pool_put_holder(target);
+		pool_put_holders(target, 1);
 		goto out;
 	}
 	if (cmpxchg(&charge->pool, from, target) != from) {
 		/* Another transfer moved it first: start over from there. */
 		pool_uncharge(target, shared, charge->size);
-		pool_put_holder(target);
+		pool_put_holders(target, 1);
 		css_put(&from->cg->css);
 		goto again;
 	}
@@ -742,7 +1043,7 @@ again:
 	atomic64_inc(&from->transfers_out);
 	trace_buffer_cg_transfer(from, target, charge->size, 0);
 	/* The record's holder, which @target has taken over. */
-	pool_put_holder(from);
+	pool_put_holders(from, 1);
 out:
 	css_put(&from->cg->css);
 	return ret;
@@ -845,6 +1146,17 @@ static int __init buffer_cg_mount(void)
 	return 0;
 }
 late_initcall(buffer_cg_mount);
+
+static int __init buffer_cg_stock_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		INIT_WORK(&per_cpu_ptr(&buffer_cg_stock, cpu)->drain_work,
+			  stock_drain_work);
+	return 0;
+}
+core_initcall(buffer_cg_stock_init);
 
 /*
  * May current charge @dst? Its own cgroup, with CAP_SYS_RESOURCE, or a
@@ -1119,6 +1431,7 @@ void buffer_cg_unregister_device(struct buffer_cg_device *dev)
 		pool_set_live(pool, false);
 	mutex_unlock(&buffer_cg_mutex);
 
+	stocks_drain(NULL);
 	percpu_ref_kill(&state->ref);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_unregister_device);
@@ -1303,6 +1616,9 @@ static int buffer_cg_set_limits(struct buffer_cg *cg, char *buf)
 	for (i = 0; !ret && i < nr; i++)
 		WRITE_ONCE(limits[i].pool->max, limits[i].max);
 	mutex_unlock(&buffer_cg_mutex);
+	/* Charges from a stock check no limit: none may keep older bytes. */
+	if (!ret)
+		stocks_drain(NULL);
 
 	kfree(limits);
 	return ret;
@@ -1395,6 +1711,8 @@ static void buffer_cg_css_offline(struct cgroup_subsys_state *css)
 			pool_set_live(pool, false);
 	}
 	mutex_unlock(&buffer_cg_mutex);
+	/* A stock would keep the retired pools' bytes in the parent's usage. */
+	stocks_drain(NULL);
 }
 
 /*

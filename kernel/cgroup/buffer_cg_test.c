@@ -8,6 +8,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 
@@ -580,6 +581,182 @@ static void buffer_cg_test_retired_pool(struct kunit *test)
 	test_wait_device_gone(test, "kunit/retired");
 }
 
+/* What the counters of @cg's pool hold, stocks included. */
+static long test_usage(struct buffer_cg *cg, struct buffer_cg_device *dev)
+{
+	return atomic_long_read(&test_pool(cg, dev)->usage);
+}
+
+static unsigned long test_peak(struct buffer_cg *cg,
+			       struct buffer_cg_device *dev)
+{
+	return READ_ONCE(test_pool(cg, dev)->peak);
+}
+
+/*
+ * A released buffer's bytes stay charged in its CPU's stock for the next
+ * charge of the pool there; the files never show them, no limit counts them
+ * against a charge, and no peak counts them while one CPU charges.
+ */
+static void buffer_cg_test_stock(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/stock" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *parent = test_cg_create(test, root);
+	struct buffer_cg *child = test_cg_create(test, parent);
+	struct buffer_cg *sibling = test_cg_create(test, parent);
+	struct buffer_cg_charge a, b, c;
+	struct buffer_cg_pool *pool;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	/* One CPU's stock is the subject: stay on it. */
+	migrate_disable();
+
+	/* Kept: the counters still hold the bytes, the files do not. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&a, child, &dev, SZ_8K), 0);
+	buffer_cg_charge_release(&a);
+	KUNIT_EXPECT_EQ(test, test_usage(child, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_usage(parent, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(child, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_buffers(child, &dev), 0);
+
+	/* Taken by the next charge that fits, without touching a counter. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&b, child, &dev, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, test_usage(child, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(child, &dev), SZ_4K);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), SZ_4K);
+	KUNIT_EXPECT_EQ(test, test_buffers(child, &dev), 1);
+
+	/*
+	 * One that does not fit gives the rest back before it charges, so
+	 * the peak is the highest current: 4K + 8K, not 16K.
+	 */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&c, child, &dev, SZ_8K), 0);
+	KUNIT_EXPECT_EQ(test, test_usage(child, &dev), SZ_8K + SZ_4K);
+	KUNIT_EXPECT_EQ(test, test_peak(child, &dev), SZ_8K + SZ_4K);
+	KUNIT_EXPECT_EQ(test, test_peak(parent, &dev), SZ_8K + SZ_4K);
+	buffer_cg_charge_release(&b);
+	buffer_cg_charge_release(&c);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), 0);
+
+	/* Writing a limit gives every stock back. */
+	KUNIT_ASSERT_EQ(test, test_set_limits(parent, "kunit/stock 12K"), 0);
+	KUNIT_EXPECT_EQ(test, test_usage(child, &dev), 0);
+
+	/* A charge elsewhere under the limit gives this CPU's stock back. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&a, child, &dev, SZ_8K), 0);
+	buffer_cg_charge_release(&a);
+	KUNIT_EXPECT_EQ(test, test_usage(parent, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&a, sibling, &dev, SZ_8K + SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, test_usage(child, &dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(parent, &dev)->events_max), 0);
+	buffer_cg_charge_release(&a);
+
+	/*
+	 * Over a lowered limit, released bytes are not kept: the stock would
+	 * hand them back to a charge that the limit refuses.
+	 */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&a, child, &dev, SZ_8K), 0);
+	KUNIT_ASSERT_EQ(test, test_set_limits(parent, "kunit/stock 4K"), 0);
+	buffer_cg_charge_release(&a);
+	KUNIT_EXPECT_EQ(test, test_usage(child, &dev), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&a, child, &dev, SZ_8K), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(parent, &dev)->events_max), 1);
+
+	/* Removing the cgroup gives its stock back, and with it the holders. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&a, child, &dev, SZ_4K), 0);
+	buffer_cg_charge_release(&a);
+	KUNIT_EXPECT_EQ(test, test_usage(parent, &dev), SZ_4K);
+	test_cg_offline(child);
+	KUNIT_EXPECT_EQ(test, test_usage(parent, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_holders(child, &dev), 0);
+
+	/* And unregistering the device gives back its stocks. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&a, sibling, &dev, SZ_4K), 0);
+	buffer_cg_charge_release(&a);
+	pool = test_pool(sibling, &dev);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->usage), SZ_4K);
+	migrate_enable();
+	buffer_cg_unregister_device(&dev);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->usage), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->holders), 0);
+
+	test_cg_free(child);
+	test_cg_free(sibling);
+	test_cg_free(parent);
+	test_cg_free(root);
+	test_wait_device_gone(test, "kunit/stock");
+}
+
+struct test_stock_filler {
+	struct buffer_cg *cg;
+	struct buffer_cg_device *dev;
+	int ret;
+	struct completion done;
+};
+
+/* Leave @arg's bytes in the stock of the CPU the thread is bound to. */
+static int test_stock_fill_fn(void *arg)
+{
+	struct test_stock_filler *f = arg;
+	struct buffer_cg_charge charge;
+
+	f->ret = buffer_cg_charge(&charge, f->cg, f->dev, SZ_8K);
+	if (!f->ret)
+		buffer_cg_charge_release(&charge);
+	complete(&f->done);
+	return 0;
+}
+
+/*
+ * Bytes another CPU keeps do not make a limit refuse a charge: the charge
+ * drains that CPU's stock and tries again.
+ */
+static void buffer_cg_test_stock_other_cpu(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/stock-cpu" };
+	struct test_stock_filler filler = { .dev = &dev };
+	struct buffer_cg *root, *cg;
+	struct task_struct *t;
+	struct buffer_cg_charge charge;
+	int cpu, other;
+
+	cpu = get_cpu();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	put_cpu();
+	if (other >= nr_cpu_ids)
+		kunit_skip(test, "needs a second CPU online");
+
+	root = test_cg_create(test, NULL);
+	cg = test_cg_create(test, root);
+	filler.cg = cg;
+	init_completion(&filler.done);
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_ASSERT_EQ(test, test_set_limits(cg, "kunit/stock-cpu 8K"), 0);
+
+	t = kthread_create(test_stock_fill_fn, &filler, "buffer_cg_stock");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	kthread_bind(t, other);
+	wake_up_process(t);
+	wait_for_completion(&filler.done);
+	KUNIT_ASSERT_EQ(test, filler.ret, 0);
+	KUNIT_EXPECT_EQ(test, test_usage(cg, &dev), SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), 0);
+
+	/* On whichever CPU this runs, the kept bytes must not count. */
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&charge, cg, &dev, SZ_8K), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(cg, &dev)->events_max), 0);
+	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), SZ_8K);
+	buffer_cg_charge_release(&charge);
+
+	buffer_cg_unregister_device(&dev);
+	test_cg_free(cg);
+	test_cg_free(root);
+	test_wait_device_gone(test, "kunit/stock-cpu");
+}
+
 static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_device_names),
 	KUNIT_CASE(buffer_cg_test_parse_value),
@@ -592,6 +769,8 @@ static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_disabled_cgroup),
 	KUNIT_CASE(buffer_cg_test_charge_current),
 	KUNIT_CASE(buffer_cg_test_retired_pool),
+	KUNIT_CASE(buffer_cg_test_stock),
+	KUNIT_CASE(buffer_cg_test_stock_other_cpu),
 	{}
 };
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
@@ -351,6 +352,61 @@ static int test_buffer_hierarchy(const char *root)
 out:
 	remove_cgroup(child);
 	remove_cgroup(parent);
+	return ret;
+}
+
+/* Pinned to *@arg's CPU: 4 KiB buffers until 64K refuses one, then closed. */
+static int fill_small_on_cpu(const char *cgroup, void *arg)
+{
+	int fds[32], n, fd;
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(*(int *)arg, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		return 1;
+	for (n = 0; n < 32; n++) {
+		fd = heap_alloc(heap_of(SYSTEM), 4096);
+		if (fd < 0)
+			break;
+		fds[n] = fd;
+	}
+	if (n != 16 || fd != -ENOMEM)
+		return 2;
+	while (n--)
+		close(fds[n]);
+	/* The CPU may keep the bytes charged; the files must not show them. */
+	if (current_of(cgroup, SYSTEM) != 0 ||
+	    buffer_value(cgroup, "buffer.stat", SYSTEM, "buffers") != 0)
+		return 3;
+	return 0;
+}
+
+/*
+ * Buffers closed on one CPU leave their bytes in its stock; a second CPU
+ * must still fill the cgroup to its max, each run refused once.
+ */
+static int test_buffer_stock_other_cpu(const char *root)
+{
+	int first = 0, second = 1;
+	int ret = KSFT_FAIL;
+	char *cg;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return KSFT_SKIP;
+	cg = make_cgroup(root, "buffer_test_stock");
+	if (!cg || write_max(cg, SYSTEM " 64K"))
+		goto out;
+	if (run_steps(cg, fill_small_on_cpu, &first) ||
+	    run_steps(cg, fill_small_on_cpu, &second))
+		goto out;
+	if (buffer_value(cg, "buffer.events.local", SYSTEM, "max") != 2 ||
+	    buffer_value(cg, "buffer.peak", SYSTEM, NULL) != 64 * 1024 ||
+	    current_of(cg, SYSTEM) != 0)
+		goto out;
+	ret = KSFT_PASS;
+out:
+	remove_cgroup(cg);
 	return ret;
 }
 
@@ -1143,6 +1199,7 @@ static struct buffer_test {
 	T(test_buffer_limit_system),
 	T(test_buffer_limit_cma),
 	T(test_buffer_hierarchy),
+	T(test_buffer_stock_other_cpu),
 	T(test_buffer_fd_passing_and_rmdir),
 	T(test_buffer_failed_allocations),
 	T(test_buffer_charge_fd_pidfd),
