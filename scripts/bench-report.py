@@ -188,6 +188,9 @@ def main():
         cr = uml[('charge_record', depth, 1, 1)]
         cell = lambda r: f'{r[0]:.1f} ({r[1]:.1f}-{r[2]:.1f})'
         p(f'  {depth:>5}  {cell(pc):>20}  {cell(tc):>20}  {cell(cr):>20}  {tc[0] - pc[0]:>+9.1f}')
+    p('  charge_record: buffer_cg_charge() + buffer_cg_charge_release() of a record;')
+    p('  after the first pair the CPU\'s stock serves both, whatever the depth.')
+    p('  try_charge keeps no record and always walks the counters.')
     p('')
     p('  try_charge at depth 4 with N devices registered (the last one charged):')
     one = uml[('try_charge', 4, 1, 1)][0]
