@@ -46,6 +46,7 @@
 #include <linux/idr.h>
 #include <linux/kernfs.h>
 #include <linux/list.h>
+#include <linux/local_lock.h>
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
 #include <linux/overflow.h>
@@ -157,8 +158,8 @@ struct buffer_cg_dev_state {
  * A CPU's stock: bytes of buffers released on this CPU that are still
  * charged to one pool and its ancestors, and the released records' holders
  * of that pool, which the next charges of the pool on this CPU take instead
- * of charging the counters. Only the CPU's tasks use it, with preemption
- * disabled; other CPUs drain it with its drain_work, and read it.
+ * of charging the counters. Only the CPU's tasks use it, under its lock;
+ * other CPUs drain it with its drain_work, and read it.
  *
  * What the stocks keep is subtracted from buffer.current and the buffers of
  * buffer.stat, so both stay exact. A charge that a limit refuses is tried
@@ -174,6 +175,7 @@ struct buffer_cg_dev_state {
  * over one: the bytes it takes were charged within the limits in force.
  */
 struct buffer_cg_stock {
+	local_lock_t lock;
 	/* The pool, with its cgroup and device id for a charge to compare. */
 	struct buffer_cg_pool *pool;
 	struct buffer_cg *cg;
@@ -185,7 +187,9 @@ struct buffer_cg_stock {
 	struct work_struct drain_work;
 };
 
-static DEFINE_PER_CPU(struct buffer_cg_stock, buffer_cg_stock);
+static DEFINE_PER_CPU(struct buffer_cg_stock, buffer_cg_stock) = {
+	.lock = INIT_LOCAL_LOCK(lock),
+};
 
 static DEFINE_MUTEX(buffer_cg_mutex);
 /* Serializes draining every CPU's stock, which shares the works. */
@@ -559,7 +563,7 @@ static void pool_uncharge(struct buffer_cg_pool *pool,
 		WARN_ON_ONCE(atomic_long_sub_return(size, &p->usage) < 0);
 }
 
-/* Give back what @stock keeps; on its CPU with preemption disabled. */
+/* Give back what @stock keeps; on its CPU under its lock. */
 static void stock_drain(struct buffer_cg_stock *stock)
 {
 	struct buffer_cg_pool *pool = stock->pool;
@@ -578,9 +582,9 @@ static void stock_drain(struct buffer_cg_stock *stock)
 static void stock_drain_work(struct work_struct *work)
 {
 	/* Queued on this CPU: the stock is this CPU's own. */
-	preempt_disable();
+	local_lock(&buffer_cg_stock.lock);
 	stock_drain(this_cpu_ptr(&buffer_cg_stock));
-	preempt_enable();
+	local_unlock(&buffer_cg_stock.lock);
 }
 
 /*
@@ -628,16 +632,20 @@ static bool stocks_drain(struct buffer_cg_pool *subtree)
 static struct buffer_cg_pool *stock_take(struct buffer_cg *cg, unsigned int id,
 					 u64 size)
 {
-	struct buffer_cg_stock *stock = get_cpu_ptr(&buffer_cg_stock);
+	struct buffer_cg_stock *stock;
 	struct buffer_cg_pool *pool = NULL;
 
-	if (in_task() && stock->cg == cg && stock->id == id &&
-	    stock->bytes >= size && stock->holders) {
+	if (!in_task())
+		return NULL;
+	local_lock(&buffer_cg_stock.lock);
+	stock = this_cpu_ptr(&buffer_cg_stock);
+	if (stock->cg == cg && stock->id == id && stock->bytes >= size &&
+	    stock->holders) {
 		WRITE_ONCE(stock->bytes, stock->bytes - size);
 		WRITE_ONCE(stock->holders, stock->holders - 1);
 		pool = stock->pool;
 	}
-	put_cpu_ptr(&buffer_cg_stock);
+	local_unlock(&buffer_cg_stock.lock);
 	return pool;
 }
 
@@ -681,14 +689,15 @@ static bool stock_put(struct buffer_cg_pool *pool, u64 size)
 	if (size > BUFFER_CG_STOCK_MAX || !in_task())
 		return false;
 
-	stock = get_cpu_ptr(&buffer_cg_stock);
+	local_lock(&buffer_cg_stock.lock);
+	stock = this_cpu_ptr(&buffer_cg_stock);
 	if ((stock->pool == pool || stock_switch(stock, pool)) &&
 	    stock->bytes + size <= BUFFER_CG_STOCK_MAX) {
 		WRITE_ONCE(stock->bytes, stock->bytes + size);
 		WRITE_ONCE(stock->holders, stock->holders + 1);
 		kept = true;
 	}
-	put_cpu_ptr(&buffer_cg_stock);
+	local_unlock(&buffer_cg_stock.lock);
 	return kept;
 }
 
@@ -701,13 +710,17 @@ static struct buffer_cg_pool *pool_try_charge_drained(struct buffer_cg_pool *poo
 						      struct buffer_cg_pool *stop,
 						      u64 size)
 {
-	struct buffer_cg_stock *stock = get_cpu_ptr(&buffer_cg_stock);
+	struct buffer_cg_stock *stock;
 	struct buffer_cg_pool *failed;
 
+	if (!in_task())
+		return pool_try_charge(pool, stop, size);
+	local_lock(&buffer_cg_stock.lock);
+	stock = this_cpu_ptr(&buffer_cg_stock);
 	if (stock->pool && stock->id == pool->dev->id)
 		stock_drain(stock);
 	failed = pool_try_charge(pool, stop, size);
-	put_cpu_ptr(&buffer_cg_stock);
+	local_unlock(&buffer_cg_stock.lock);
 	return failed;
 }
 
