@@ -690,24 +690,39 @@ static void buffer_cg_test_stock(struct kunit *test)
 	test_wait_device_gone(test, "kunit/stock");
 }
 
-struct test_stock_filler {
+struct test_stock_charger {
 	struct buffer_cg *cg;
 	struct buffer_cg_device *dev;
+	/* Release the charge at once, leaving it in the CPU's stock. */
+	bool release;
+	struct buffer_cg_charge charge;
 	int ret;
 	struct completion done;
 };
 
-/* Leave @arg's bytes in the stock of the CPU the thread is bound to. */
-static int test_stock_fill_fn(void *arg)
+static int test_stock_charge_fn(void *arg)
 {
-	struct test_stock_filler *f = arg;
-	struct buffer_cg_charge charge;
+	struct test_stock_charger *c = arg;
 
-	f->ret = buffer_cg_charge(&charge, f->cg, f->dev, SZ_8K);
-	if (!f->ret)
-		buffer_cg_charge_release(&charge);
-	complete(&f->done);
+	c->ret = buffer_cg_charge(&c->charge, c->cg, c->dev, SZ_8K);
+	if (!c->ret && c->release)
+		buffer_cg_charge_release(&c->charge);
+	complete(&c->done);
 	return 0;
+}
+
+/* Charge 8K as @c says, in a thread bound to @cpu. */
+static void test_stock_charge_on(struct kunit *test,
+				 struct test_stock_charger *c, int cpu)
+{
+	struct task_struct *t;
+
+	init_completion(&c->done);
+	t = kthread_create(test_stock_charge_fn, c, "buffer_cg_stock%d", cpu);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	kthread_bind(t, cpu);
+	wake_up_process(t);
+	wait_for_completion(&c->done);
 }
 
 /*
@@ -717,39 +732,34 @@ static int test_stock_fill_fn(void *arg)
 static void buffer_cg_test_stock_other_cpu(struct kunit *test)
 {
 	struct buffer_cg_device dev = { .name = "kunit/stock-cpu" };
-	struct test_stock_filler filler = { .dev = &dev };
+	struct test_stock_charger filler = { .dev = &dev, .release = true };
+	struct test_stock_charger charger = { .dev = &dev };
 	struct buffer_cg *root, *cg;
-	struct task_struct *t;
-	struct buffer_cg_charge charge;
-	int cpu, other;
+	int first, second;
 
-	cpu = get_cpu();
-	other = cpumask_any_but(cpu_online_mask, cpu);
-	put_cpu();
-	if (other >= nr_cpu_ids)
+	first = cpumask_first(cpu_online_mask);
+	second = cpumask_next(first, cpu_online_mask);
+	if (second >= nr_cpu_ids)
 		kunit_skip(test, "needs a second CPU online");
 
 	root = test_cg_create(test, NULL);
 	cg = test_cg_create(test, root);
 	filler.cg = cg;
-	init_completion(&filler.done);
+	charger.cg = cg;
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	KUNIT_ASSERT_EQ(test, test_set_limits(cg, "kunit/stock-cpu 8K"), 0);
 
-	t = kthread_create(test_stock_fill_fn, &filler, "buffer_cg_stock");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
-	kthread_bind(t, other);
-	wake_up_process(t);
-	wait_for_completion(&filler.done);
+	test_stock_charge_on(test, &filler, second);
 	KUNIT_ASSERT_EQ(test, filler.ret, 0);
 	KUNIT_EXPECT_EQ(test, test_usage(cg, &dev), SZ_8K);
 	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), 0);
 
-	/* On whichever CPU this runs, the kept bytes must not count. */
-	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&charge, cg, &dev, SZ_8K), 0);
+	/* On the first CPU, whose own stock is empty. */
+	test_stock_charge_on(test, &charger, first);
+	KUNIT_EXPECT_EQ(test, charger.ret, 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(cg, &dev)->events_max), 0);
 	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), SZ_8K);
-	buffer_cg_charge_release(&charge);
+	buffer_cg_charge_release(&charger.charge);
 
 	buffer_cg_unregister_device(&dev);
 	test_cg_free(cg);
