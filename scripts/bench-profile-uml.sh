@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Where the accounting's cycles go on the heap's allocation path: perf
 # samples the UML bench kernel that bench-core-uml.sh built, in boots that
-# run dma_heap_bench in one mode beside the floor, and the report counts the
-# cycles spent in the controller's own functions per buffer. Unlike the
-# ratios of bench-heap-uml.sh, this does not move with how a build happens
-# to lay out code and data. BENCH_PROFILE_BOOTS (default 3) boots per mode.
-# Raw results in build/bench/profile-MODE-{BOOT,clock}.*; where
+# run dma_heap_bench in one mode (and maybe one size) beside the floor, and
+# the report counts the cycles spent in the controller's own functions per
+# buffer. Unlike the ratios of bench-heap-uml.sh, this does not move with
+# how a build happens to lay out code and data. BENCH_PROFILE_BOOTS
+# (default 3) boots per case. Raw results in
+# build/bench/profile-CASE-{BOOT,clock}.* and profile-CASE.period; where
 # perf cannot count cycles (no PMU in a virtual machine), the reason in
 # build/bench/profile-unavailable instead.
 set -euo pipefail
@@ -15,8 +16,14 @@ unset ARCH
 out=$BUILD/bench
 kernel=$BUILD/kunit-bench/linux
 boots=${BENCH_PROFILE_BOOTS:-3}
-# Cycles per sample; the report needs it to turn samples into cycles.
-period=200000
+# CASE MODE SIZE PERIOD: the boots to profile, SIZE in bytes or "all", and
+# the cycles per sample, which the report needs to turn samples into cycles.
+# A boot of 1 MiB buffers alone charges few of them: sample it more often.
+cases=(
+	"root root all 200000"
+	"depth4 depth4 all 200000"
+	"depth4-1M depth4 1048576 10000"
+)
 mkdir -p "$out"
 rm -f "$out"/profile-*
 [ -x "$kernel" ] || die "no UML bench kernel: run scripts/bench-core-uml.sh first"
@@ -30,28 +37,33 @@ if ! probe=$(perf stat -x, -e cycles -- true 2>&1 >/dev/null) ||
 	exit 0
 fi
 
-echo "$period" >"$out/profile-period"
-# boot NAME MODE PERF-ARGS...: one boot of dma_heap_bench in MODE under perf.
+# boot NAME MODE SIZE PERF-ARGS...: one boot of dma_heap_bench in MODE
+# (and SIZE) under perf.
 boot() {
-	local name=$1 mode=$2
-	shift 2
+	local name=$1 mode=$2 size=$3
+	local only=()
+	shift 3
+	[ "$size" = all ] || only=("dma_heap.bench_size=$size")
 	perf "$@" -- "$kernel" kunit.filter_glob=dma_heap_bench kunit.enable=1 \
 		mem=1G console=tty kunit_shutdown=halt "dma_heap.bench_mode=$mode" \
-		</dev/null >"$name.ktap" 2>&1 || die "profiled boot failed: see $name.ktap"
+		"${only[@]}" </dev/null >"$name.ktap" 2>&1 ||
+		die "profiled boot failed: see $name.ktap"
 	grep -q "bench: heap mode=$mode " "$name.ktap" ||
 		die "no $mode bench lines in $name.ktap"
 }
 
-for mode in root depth4; do
+for entry in "${cases[@]}"; do
+	read -r case mode size period <<<"$entry"
+	echo "$period" >"$out/profile-$case.period"
 	# Sampling slows a virtual machine's clock-cycle count down: the clock
 	# rate, to turn cycles into ns, comes from a boot that only counts.
-	log "bench: the clock rate under UML, $mode"
-	boot "$out/profile-$mode-clock" "$mode" stat -x, -e cycles,task-clock \
-		-o "$out/profile-$mode-clock.stat"
+	log "bench: the clock rate under UML, $case"
+	boot "$out/profile-$case-clock" "$mode" "$size" stat -x, -e cycles,task-clock \
+		-o "$out/profile-$case-clock.stat"
 	for run in $(seq "$boots"); do
-		name=$out/profile-$mode-$run
-		log "bench: cycles of the controller's functions under perf, $mode ($run/$boots)"
-		boot "$name" "$mode" record -q -e cycles -c "$period" -o "$name.data"
+		name=$out/profile-$case-$run
+		log "bench: cycles of the controller's functions under perf, $case ($run/$boots)"
+		boot "$name" "$mode" "$size" record -q -e cycles -c "$period" -o "$name.data"
 		perf report -i "$name.data" --stdio -n --sort symbol >"$name.report" 2>/dev/null ||
 			die "perf report failed on $name.data"
 		rm -f "$name.data"

@@ -15,8 +15,9 @@
  * through the thread's active memcg, as a kernel thread is). Each case prints
  * "bench: heap ..." lines with nanoseconds per buffer and asserts nothing
  * about time: 'make bench' compares the boots. dma_heap.bench_mode=<mode>
- * runs that mode alone beside the floor, for a profiler to attribute the
- * boot's cycles to one mode.
+ * runs that mode alone beside the floor, and dma_heap.bench_size=<bytes>
+ * that size alone, for a profiler to attribute the boot's cycles to one
+ * mode and size.
  *
  * Copyright (C) 2026 The buffer_cg authors
  */
@@ -74,6 +75,15 @@ static const size_t heap_bench_sizes[] = { SZ_4K, SZ_64K, SZ_1M, SZ_16M };
 static char *heap_bench_only;
 module_param_named(bench_mode, heap_bench_only, charp, 0444);
 MODULE_PARM_DESC(bench_mode, "run only this mode of dma_heap_bench, beside the floor");
+
+static ulong heap_bench_only_size;
+module_param_named(bench_size, heap_bench_only_size, ulong, 0444);
+MODULE_PARM_DESC(bench_size, "run only this size of dma_heap_bench, in bytes");
+
+static bool heap_bench_size_applies(size_t size)
+{
+	return !heap_bench_only_size || size == heap_bench_only_size;
+}
 
 static bool heap_bench_mode_applies(const struct heap_bench_mode *mode)
 {
@@ -326,6 +336,8 @@ static void dma_heap_bench_alloc(struct kunit *test)
 
 	for (i = 0; i < HEAP_BENCH_SAMPLES; i++) {
 		for (s = 0; s < ARRAY_SIZE(heap_bench_sizes); s++) {
+			if (!heap_bench_size_applies(heap_bench_sizes[s]))
+				continue;
 			/* An untimed loop pays for the change of size. */
 			heap_bench_in_mode(test, mnt, heap_file, &heap_bench_modes[0],
 					   heap_bench_sizes[s]);
@@ -345,8 +357,10 @@ static void dma_heap_bench_alloc(struct kunit *test)
 		if (!heap_bench_mode_applies(&heap_bench_modes[m]))
 			continue;
 		for (s = 0; s < ARRAY_SIZE(heap_bench_sizes); s++)
-			heap_bench_print(test, &heap_bench_modes[m], heap_bench_sizes[s],
-					 samples[m][s], samples[0][s]);
+			if (heap_bench_size_applies(heap_bench_sizes[s]))
+				heap_bench_print(test, &heap_bench_modes[m],
+						 heap_bench_sizes[s], samples[m][s],
+						 samples[0][s]);
 	}
 	kern_unmount(mnt);
 	fput(heap_file);
