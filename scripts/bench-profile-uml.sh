@@ -16,13 +16,18 @@ unset ARCH
 out=$BUILD/bench
 kernel=$BUILD/kunit-bench/linux
 boots=${BENCH_PROFILE_BOOTS:-3}
-# CASE MODE SIZE PERIOD: the boots to profile, SIZE in bytes or "all", and
-# the cycles per sample, which the report needs to turn samples into cycles.
-# A boot of 1 MiB buffers alone charges few of them: sample it more often.
+# CASE MODE SIZE PERIOD [KERNEL-ARGS]: the boots to profile, SIZE in bytes
+# or "all", and the cycles per sample, which the report needs to turn
+# samples into cycles. The disabled controller still runs the entry of its
+# functions, which the report subtracts from the others. A shorter period
+# would be no finer: perf throttles sampling to its max sample rate
+# (kernel.perf_event_max_sample_rate, which it lowers when sampling gets
+# costly), and a boot of one size runs more loops to be sampled enough.
 cases=(
+	"disabled disabled all 200000 cgroup_disable=buffer"
 	"root root all 200000"
 	"depth4 depth4 all 200000"
-	"depth4-1M depth4 1048576 10000"
+	"depth4-1M depth4 1048576 200000"
 )
 mkdir -p "$out"
 rm -f "$out"/profile-*
@@ -37,33 +42,38 @@ if ! probe=$(perf stat -x, -e cycles -- true 2>&1 >/dev/null) ||
 	exit 0
 fi
 
-# boot NAME MODE SIZE PERF-ARGS...: one boot of dma_heap_bench in MODE
-# (and SIZE) under perf.
+# boot NAME MODE SIZE KERNEL-ARGS PERF-ARGS...: one boot of dma_heap_bench
+# in MODE (and SIZE) under perf.
 boot() {
-	local name=$1 mode=$2 size=$3
-	local only=()
-	shift 3
-	[ "$size" = all ] || only=("dma_heap.bench_size=$size")
+	local name=$1 mode=$2 size=$3 args=$4
+	local extra=()
+	shift 4
+	[ "$size" = all ] || extra+=("dma_heap.bench_size=$size")
+	# Word splitting wanted: the case's kernel arguments, if any.
+	# shellcheck disable=SC2206
+	extra+=($args)
 	perf "$@" -- "$kernel" kunit.filter_glob=dma_heap_bench kunit.enable=1 \
 		mem=1G console=tty kunit_shutdown=halt "dma_heap.bench_mode=$mode" \
-		"${only[@]}" </dev/null >"$name.ktap" 2>&1 ||
+		"${extra[@]}" </dev/null >"$name.ktap" 2>&1 ||
 		die "profiled boot failed: see $name.ktap"
 	grep -q "bench: heap mode=$mode " "$name.ktap" ||
 		die "no $mode bench lines in $name.ktap"
 }
 
 for entry in "${cases[@]}"; do
-	read -r case mode size period <<<"$entry"
+	read -r case mode size period args <<<"$entry"
 	echo "$period" >"$out/profile-$case.period"
 	# Sampling slows a virtual machine's clock-cycle count down: the clock
 	# rate, to turn cycles into ns, comes from a boot that only counts.
 	log "bench: the clock rate under UML, $case"
-	boot "$out/profile-$case-clock" "$mode" "$size" stat -x, -e cycles,task-clock \
+	boot "$out/profile-$case-clock" "$mode" "$size" "${args:-}" \
+		stat -x, -e cycles,task-clock \
 		-o "$out/profile-$case-clock.stat"
 	for run in $(seq "$boots"); do
 		name=$out/profile-$case-$run
 		log "bench: cycles of the controller's functions under perf, $case ($run/$boots)"
-		boot "$name" "$mode" "$size" record -q -e cycles -c "$period" -o "$name.data"
+		boot "$name" "$mode" "$size" "${args:-}" \
+			record -q -e cycles -c "$period" -o "$name.data"
 		perf report -i "$name.data" --stdio -n --sort symbol >"$name.report" 2>/dev/null ||
 			die "perf report failed on $name.data"
 		rm -f "$name.data"

@@ -24,8 +24,8 @@ HEAP_BUFFERS = re.compile(r'bench: heap mode=(\S+) size=(\d+) ns=([\d.]+) .* buf
 # (case, mode, size): the profiled boots of bench-profile-uml.sh, and the
 # size whose floor each case's cycles are a share of (all sizes ran in a
 # case of 4 KiB, the size whose target they judge).
-PROFILE_CASES = [('root', 'root', 4096), ('depth4', 'depth4', 4096),
-                 ('depth4-1M', 'depth4', 1 << 20)]
+PROFILE_CASES = [('disabled', 'disabled', 4096), ('root', 'root', 4096),
+                 ('depth4', 'depth4', 4096), ('depth4-1M', 'depth4', 1 << 20)]
 # A line of 'perf report -n --sort symbol': overhead, samples, [.], symbol.
 PERF_LINE = re.compile(r'^\s*[\d.]+%\s+(\d+)\s+\[\S\]\s+(\S+)')
 PERF_STAT = re.compile(r'^([\d.]+),[^,]*,(cycles|task-clock),')
@@ -266,23 +266,31 @@ def main():
         p('Native, by profile: the cycles spent in the controller\'s own functions')
         p('(those of kernel/cgroup/buffer_cg.c) per buffer, from perf samples of the')
         p(f'same UML kernel running dma_heap_bench in one mode beside the floor ({boots} boots')
-        p('per case, median, min..max over boots); in ns at the clock rate of a boot')
-        p('that only counts, and as a share of that boot\'s floor. Cases root and')
-        p('depth4 run every size and are a share of the floor at 4 KiB; depth4 1M runs')
-        p('1 MiB buffers alone, which the CPU\'s stock does not keep. This does not')
-        p('move with the layout, and leaves out only what the controller makes other')
-        p('code pay, such as cache lines it evicts.')
+        p('per case, median, min..max over boots). The disabled controller still')
+        p('enters its functions, to find it is off; the cycles over that are the')
+        p('overhead, in ns at the clock rate of a boot that only counts, and as a')
+        p('share of that boot\'s floor. Cases root and depth4 run every size and are a')
+        p('share of the floor at 4 KiB; depth4 1M runs 1 MiB buffers alone, which the')
+        p('CPU\'s stock does not keep. This does not move with the layout, and leaves')
+        p('out only what the controller makes other code pay, such as cache lines it')
+        p('evicts.')
         p('')
-        p(f'  {"case":>9}  {"cycles/buffer":>20}  {"ns":>6}  {"GHz":>5}  {"of the floor":>24}')
+        p(f'  {"case":>9}  {"cycles/buffer":>16}  {"over disabled":>13}  {"ns":>5}  {"GHz":>5}'
+          f'  {"of the floor":>26}')
+        entry_cycles = statistics.median(profile['disabled']['cycles'])
         for case, _, size in PROFILE_CASES:
             e = profile[case]
             c = statistics.median(e['cycles'])
-            ns = c / e['ghz']
-            share[case] = ns / e['floor_ns'] * 100
             cell = f'{c:.0f} ({min(e["cycles"]):.0f}..{max(e["cycles"]):.0f})'
+            if case == 'disabled':
+                p(f'  {case:>9}  {cell:>16}')
+                continue
+            over = c - entry_cycles
+            ns = over / e['ghz']
+            share[case] = ns / e['floor_ns'] * 100
             label = dict(SIZES)[size]
-            p(f'  {case.replace("-", " "):>9}  {cell:>20}  {ns:>6.1f}  {e["ghz"]:>5.2f}  '
-              f'{share[case]:>8.2f}% of {e["floor_ns"]:.0f} ns at {label}')
+            p(f'  {case.replace("-", " "):>9}  {cell:>16}  {over:>13.0f}  {ns:>5.1f}  {e["ghz"]:>5.2f}'
+              f'  {share[case]:>8.2f}% of {e["floor_ns"]:.0f} ns at {label}')
         funcs = profile['depth4']['functions']
         p('  depth4 by function, cycles per buffer: ' + ', '.join(
             f'{name} {statistics.median(v):.0f}'

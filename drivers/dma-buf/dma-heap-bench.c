@@ -220,8 +220,14 @@ static u64 heap_bench_loop(struct file *heap_file, bool floor, size_t size,
 	return div_u64((ktime_get_ns() - start) * 10, loops);
 }
 
+/*
+ * A boot of one size runs the most loops, so that a profiler sampling at a
+ * rate it may keep up sees enough of even the largest buffers.
+ */
 static unsigned int heap_bench_loops(size_t size)
 {
+	if (heap_bench_only_size)
+		return HEAP_BENCH_MAX_LOOPS;
 	return clamp_t(size_t, HEAP_BENCH_BYTES / size, HEAP_BENCH_MIN_LOOPS,
 		       HEAP_BENCH_MAX_LOOPS);
 }
