@@ -2,7 +2,9 @@
 # Boot the test kernel and run the in-guest suites: those of
 # scripts/guest/check.list, then, booted with cgroup_disable=buffer and
 # dma_heap.mem_accounting=1 (memcg charges the system heap instead), those of
-# disabled.list; write build/results/guest-*.tap. The CMA area is 64M: the upstream
+# disabled.list; write build/results/guest-*.tap. With "absent", boot the
+# kernel built without the controller (build-kernel.sh nobuffer) and run
+# those of absent.list instead. The CMA area is 64M: the upstream
 # dmabuf-heaps test keeps its first 1 MiB CMA buffer open while it allocates
 # 32 more, which a 32M area (the spec's demo size) cannot hold.
 set -euo pipefail
@@ -15,7 +17,8 @@ status=0
 boot() {
 	local name=$1 list=$2
 	shift 2
-	if CMA=64M QUIET_TIMEOUT=120 "$TOP/scripts/run-guest.sh" check "$name" \
+	if KERNEL=${KERNEL:-$BUILD/bzImage} CMA=64M QUIET_TIMEOUT=120 \
+		"$TOP/scripts/run-guest.sh" check "$name" \
 		list="$list" "$@" 2>"$LOGS/$name.err"; then
 		echo "ok 1 $name: the guest boots, runs its suites and powers off cleanly" \
 			>"$RESULTS/$name-boot.tap"
@@ -31,6 +34,11 @@ boot() {
 		"$TOP/scripts/guest/$list" "$RESULTS"
 }
 
-boot guest-check check.list
-boot guest-disabled disabled.list cgroup_disable=buffer dma_heap.mem_accounting=1
+if [ "${1:-}" = absent ]; then
+	KERNEL=$BUILD/kernel-nobuffer/arch/x86/boot/bzImage
+	boot guest-absent absent.list
+else
+	boot guest-check check.list
+	boot guest-disabled disabled.list cgroup_disable=buffer dma_heap.mem_accounting=1
+fi
 exit $status

@@ -24,3 +24,10 @@ log "KUnit: running"
 	--timeout 600) >"$raw" 2>"$LOGS/kunit-exec.err" || true
 cp "$raw" "$RESULTS/kunit.tap"
 (cd "$TREE" && "${kunit[@]}" parse "$raw") || exit 1
+# A test that passes while the kernel warns has not passed.
+if grep -Eq 'WARNING:|BUG:|Oops' "$raw"; then
+	echo "error: the kernel logged a splat during KUnit (log: $raw):" >&2
+	grep -E -A 12 'WARNING:|BUG:|Oops' "$raw" | head -n 40 >&2
+	echo "not ok 1 kunit: the kernel logged a splat" >>"$RESULTS/kunit.tap"
+	exit 1
+fi

@@ -8,6 +8,7 @@
 #ifndef _LINUX_BUFFER_CG_H
 #define _LINUX_BUFFER_CG_H
 
+#include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/types.h>
 
@@ -22,8 +23,8 @@ struct task_struct;
 
 /**
  * struct buffer_cg_device - a source of buffers that the controller accounts
- * @name: unique name, 1 to %BUFFER_CG_DEVICE_NAME_MAX bytes of
- *	[A-Za-z0-9_.:/-]; copied at registration, so it may live on the stack
+ * @name: unique name, 1 to %BUFFER_CG_DEVICE_NAME_MAX ASCII bytes of
+ *	[A-Za-z0-9_.,:@+/-]; copied at registration, so it may live on the stack
  * @capacity: total bytes the device can hand out, or 0 if unknown; shown in
  *	buffer.capacity
  * @state: owned by the controller; the driver only zeroes it
@@ -35,7 +36,7 @@ struct task_struct;
 struct buffer_cg_device {
 	const char *name;
 	u64 capacity;
-	struct buffer_cg_dev_state *state;
+	struct buffer_cg_dev_state __rcu *state;
 };
 
 /**
@@ -124,10 +125,10 @@ static inline struct buffer_cg *buffer_cg_get_task(struct task_struct *task)
 	return NULL;
 }
 
-/* Without the controller, nothing is charged to anyone. */
+/* Without the controller, nobody can be named to pay. */
 static inline struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
 {
-	return NULL;
+	return ERR_PTR(-EOPNOTSUPP);
 }
 
 static inline void buffer_cg_put(struct buffer_cg *cg)

@@ -44,7 +44,6 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
-#include <linux/kernfs.h>
 #include <linux/list.h>
 #include <linux/local_lock.h>
 #include <linux/mutex.h>
@@ -55,14 +54,13 @@
 #include <linux/percpu-refcount.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
-
-#include "cgroup-internal.h"
 
 /*
  * Counters hold bytes. The bound of page_counter, whose arithmetic this is,
@@ -98,6 +96,8 @@ struct buffer_cg_pool {
 	atomic64_t events_max;
 	atomic64_t transfers_in;
 	atomic64_t transfers_out;
+	/* Bytes charged by buffer_cg_try_charge() and not yet uncharged. */
+	atomic_long_t raw;
 	struct rcu_head rcu;
 };
 
@@ -137,7 +137,11 @@ struct buffer_cg {
  */
 struct buffer_cg_dev_state {
 	struct percpu_ref ref;
-	/* The driver's device, NULL once unregistered; under buffer_cg_mutex. */
+	/*
+	 * The driver's device, NULL once unregistered; under buffer_cg_mutex.
+	 * The reference is killed under the mutex too, so that registration
+	 * finds a state either registered or dying, never in between.
+	 */
 	struct buffer_cg_device *dev;
 	unsigned int id;
 	u64 capacity;
@@ -145,6 +149,8 @@ struct buffer_cg_dev_state {
 	struct list_head node;
 	struct list_head pools;
 	struct work_struct release_work;
+	/* Chargers read the state under RCU, from the driver's device. */
+	struct rcu_head rcu;
 	char name[BUFFER_CG_DEVICE_NAME_MAX + 1];
 };
 
@@ -170,16 +176,22 @@ struct buffer_cg_dev_state {
  * BUFFER_CG_STOCK_MAX for each of the others.
  *
  * A stock takes a pool only while it is live and within every limit of
- * its hierarchy; retiring a pool and writing a limit drain every stock.
- * So a charge from the stock, which checks no limit, never takes a cgroup
- * over one: the bytes it takes were charged within the limits in force.
+ * its hierarchy, and writing a limit drains the stocks below it before the
+ * write returns. So a charge from the stock, which checks no limit, never
+ * takes a cgroup over one: the bytes it takes were charged within the
+ * limits in force. Retiring a pool (rmdir, unregistration) only queues the
+ * drain: nothing new is charged to it through a stock meanwhile, and the
+ * files discount what the stocks keep.
  */
 struct buffer_cg_stock {
 	local_lock_t lock;
-	/* The pool, with its cgroup and device id for a charge to compare. */
+	/*
+	 * The pool, with its cgroup and device for a charge to compare: the
+	 * pool holds the device's state, so the pointer cannot be reused.
+	 */
 	struct buffer_cg_pool *pool;
 	struct buffer_cg *cg;
-	unsigned int id;
+	struct buffer_cg_dev_state *state;
 	/* Charged to the pool and its ancestors, in no buffer. */
 	unsigned long bytes;
 	/* Holders of the pool, one per record released into the stock. */
@@ -191,9 +203,11 @@ static DEFINE_PER_CPU(struct buffer_cg_stock, buffer_cg_stock) = {
 	.lock = INIT_LOCAL_LOCK(lock),
 };
 
+/*
+ * Protects the device list and registration, pool creation and retirement,
+ * the pool tables and limits. Charges and releases do not take it.
+ */
 static DEFINE_MUTEX(buffer_cg_mutex);
-/* Serializes draining every CPU's stock, which shares the works. */
-static DEFINE_MUTEX(buffer_cg_drain_mutex);
 static LIST_HEAD(buffer_cg_devices);
 static DEFINE_IDA(buffer_cg_ids);
 
@@ -306,16 +320,19 @@ static void pool_set_live(struct buffer_cg_pool *pool, bool live)
 		pool_put_holders(pool, 1);
 }
 
-/* @pool is @subtree or below it; the root's pool stands for all of them. */
-static bool pool_in_subtree(struct buffer_cg_pool *pool,
-			    struct buffer_cg_pool *subtree)
+/*
+ * Does @pool count in @cg's usage of @state? NULL for either matches all;
+ * the root stands for every cgroup.
+ */
+static bool pool_in_subtree(struct buffer_cg_pool *pool, struct buffer_cg *cg,
+			    struct buffer_cg_dev_state *state)
 {
-	if (pool->dev != subtree->dev)
+	if (state && pool->dev != state)
 		return false;
-	if (buffer_cg_is_root(subtree->cg))
+	if (!cg || buffer_cg_is_root(cg))
 		return true;
 	for (; pool; pool = pool->parent)
-		if (pool == subtree)
+		if (pool->cg == cg)
 			return true;
 	return false;
 }
@@ -338,7 +355,7 @@ static void stocks_kept(struct buffer_cg_pool *pool, long *bytes,
 	for_each_possible_cpu(cpu) {
 		stock = per_cpu_ptr(&buffer_cg_stock, cpu);
 		kept = READ_ONCE(stock->pool);
-		if (!kept || !pool_in_subtree(kept, pool))
+		if (!kept || !pool_in_subtree(kept, pool->cg, pool->dev))
 			continue;
 		*bytes += READ_ONCE(stock->bytes);
 		if (kept == pool)
@@ -456,33 +473,24 @@ static struct buffer_cg_pool *pool_create(struct buffer_cg *cg,
 	}
 }
 
-static struct buffer_cg_pool *pool_get(struct buffer_cg *cg,
-				       struct buffer_cg_dev_state *dev)
-{
-	struct buffer_cg_pool *pool;
-
-	rcu_read_lock();
-	pool = pool_lookup(cg, dev->id);
-	rcu_read_unlock();
-	if (likely(pool))
-		return pool;
-
-	mutex_lock(&buffer_cg_mutex);
-	pool = pool_create(cg, dev);
-	mutex_unlock(&buffer_cg_mutex);
-	return pool;
-}
-
 /*
- * @cg's pool for device @id with a holder added, without a lock; NULL if
- * there is none yet or it is retired and empty. Under rcu_read_lock().
+ * @cg's pool for @state with a holder added, without a lock; NULL if there
+ * is none yet or it is retired and empty. Under rcu_read_lock(), which keeps
+ * @state's memory valid even if the device is gone and its id taken by
+ * another: the pool found must be @state's.
  */
 static struct buffer_cg_pool *pool_tryhold(struct buffer_cg *cg,
-					   unsigned int id)
+					   struct buffer_cg_dev_state *state)
 {
-	struct buffer_cg_pool *pool = pool_lookup(cg, id);
+	struct buffer_cg_pool *pool = pool_lookup(cg, state->id);
 
-	return pool && atomic_long_inc_not_zero(&pool->holders) ? pool : NULL;
+	if (!pool || !atomic_long_inc_not_zero(&pool->holders))
+		return NULL;
+	if (unlikely(pool->dev != state)) {
+		pool_put_holders(pool, 1);
+		return NULL;
+	}
+	return pool;
 }
 
 /*
@@ -495,7 +503,7 @@ static struct buffer_cg_pool *pool_hold(struct buffer_cg *cg,
 	struct buffer_cg_pool *pool;
 
 	rcu_read_lock();
-	pool = pool_tryhold(cg, dev->id);
+	pool = pool_tryhold(cg, dev);
 	rcu_read_unlock();
 	if (likely(pool))
 		return pool;
@@ -505,6 +513,29 @@ static struct buffer_cg_pool *pool_hold(struct buffer_cg *cg,
 	if (!IS_ERR(pool))
 		pool_hold_locked(pool);
 	mutex_unlock(&buffer_cg_mutex);
+	return pool;
+}
+
+/*
+ * @cg's pool for the device @dev, with a holder for the caller, who keeps
+ * @cg alive; -ENODEV if @dev is not registered. A concurrent unregistration
+ * may retire the pool right after: a charge to it is released as usual.
+ */
+static struct buffer_cg_pool *pool_hold_device(struct buffer_cg *cg,
+					       struct buffer_cg_device *dev)
+{
+	struct buffer_cg_dev_state *state;
+	struct buffer_cg_pool *pool;
+
+	rcu_read_lock();
+	state = rcu_dereference(dev->state);
+	if (!state || !percpu_ref_tryget_live(&state->ref)) {
+		rcu_read_unlock();
+		return ERR_PTR(-ENODEV);
+	}
+	rcu_read_unlock();
+	pool = pool_hold(cg, state);
+	percpu_ref_put(&state->ref);
 	return pool;
 }
 
@@ -573,6 +604,7 @@ static void stock_drain(struct buffer_cg_stock *stock)
 	/* First, so that a reader that finds the pool finds it alive. */
 	WRITE_ONCE(stock->pool, NULL);
 	stock->cg = NULL;
+	stock->state = NULL;
 	pool_uncharge(pool, NULL, stock->bytes);
 	pool_put_holders(pool, stock->holders);
 	WRITE_ONCE(stock->bytes, 0);
@@ -588,29 +620,31 @@ static void stock_drain_work(struct work_struct *work)
 }
 
 /*
- * Drain the stocks that keep bytes of @subtree, or every stock if NULL, and
- * wait for it. A stock that takes a pool meanwhile is drained only in the
- * latter case: retiring a pool and writing a limit must not leave one that
- * read the pool's state from before. Return: whether any stock was drained.
+ * Drain the stocks that keep bytes of @cg's subtree for @state (NULL for
+ * either: all), and with @wait, wait for it: a limit must not refuse a charge
+ * for bytes that are in no buffer. Only CPUs whose stock keeps such bytes
+ * get work, and waiting for the others costs nothing. Retiring a pool does
+ * not wait: cgroup removal holds cgroup_mutex. Return: whether any stock
+ * was to be drained.
  *
- * Context: Process context; sleeps.
+ * Context: Process context; sleeps with @wait.
  */
-static bool stocks_drain(struct buffer_cg_pool *subtree)
+static bool stocks_drain(struct buffer_cg *cg, struct buffer_cg_dev_state *state,
+			 bool wait)
 {
 	struct buffer_cg_stock *stock;
 	struct buffer_cg_pool *kept;
 	bool drained = false;
 	int cpu;
 
-	mutex_lock(&buffer_cg_drain_mutex);
 	cpus_read_lock();
 	rcu_read_lock();
 	for_each_possible_cpu(cpu) {
 		stock = per_cpu_ptr(&buffer_cg_stock, cpu);
 		kept = READ_ONCE(stock->pool);
-		if (subtree && (!kept || !pool_in_subtree(kept, subtree)))
+		if (!kept || !pool_in_subtree(kept, cg, state))
 			continue;
-		drained |= !!kept;
+		drained = true;
 		if (cpu_online(cpu))
 			queue_work_on(cpu, system_highpri_wq, &stock->drain_work);
 		else
@@ -619,17 +653,18 @@ static bool stocks_drain(struct buffer_cg_pool *subtree)
 	}
 	rcu_read_unlock();
 	for_each_online_cpu(cpu)
-		flush_work(&per_cpu_ptr(&buffer_cg_stock, cpu)->drain_work);
+		if (wait)
+			flush_work(&per_cpu_ptr(&buffer_cg_stock, cpu)->drain_work);
 	cpus_read_unlock();
-	mutex_unlock(&buffer_cg_drain_mutex);
 	return drained;
 }
 
 /*
- * @cg's pool for device @id with @size bytes and a holder taken from this
+ * @cg's pool for @state with @size bytes and a holder taken from this
  * CPU's stock, or NULL if the stock cannot serve the charge.
  */
-static struct buffer_cg_pool *stock_take(struct buffer_cg *cg, unsigned int id,
+static struct buffer_cg_pool *stock_take(struct buffer_cg *cg,
+					 struct buffer_cg_dev_state *state,
 					 u64 size)
 {
 	struct buffer_cg_stock *stock;
@@ -639,7 +674,7 @@ static struct buffer_cg_pool *stock_take(struct buffer_cg *cg, unsigned int id,
 		return NULL;
 	local_lock(&buffer_cg_stock.lock);
 	stock = this_cpu_ptr(&buffer_cg_stock);
-	if (stock->cg == cg && stock->id == id && stock->bytes >= size &&
+	if (stock->cg == cg && stock->state == state && stock->bytes >= size &&
 	    stock->holders) {
 		WRITE_ONCE(stock->bytes, stock->bytes - size);
 		WRITE_ONCE(stock->holders, stock->holders - 1);
@@ -672,7 +707,7 @@ static noinline bool stock_switch(struct buffer_cg_stock *stock,
 		return false;
 	stock_drain(stock);
 	stock->cg = pool->cg;
-	stock->id = pool->dev->id;
+	stock->state = pool->dev;
 	WRITE_ONCE(stock->pool, pool);
 	return true;
 }
@@ -717,7 +752,7 @@ static struct buffer_cg_pool *pool_try_charge_drained(struct buffer_cg_pool *poo
 		return pool_try_charge(pool, stop, size);
 	local_lock(&buffer_cg_stock.lock);
 	stock = this_cpu_ptr(&buffer_cg_stock);
-	if (stock->pool && stock->id == pool->dev->id)
+	if (stock->pool && stock->state == pool->dev)
 		stock_drain(stock);
 	failed = pool_try_charge(pool, stop, size);
 	local_unlock(&buffer_cg_stock.lock);
@@ -736,14 +771,17 @@ static int pool_charge(struct buffer_cg_pool *pool, struct buffer_cg_pool *stop,
 {
 	struct buffer_cg_pool *failed;
 
-	if (size > BUFFER_CG_MAX)
-		return -ENOMEM;
-
+	/* More than any counter holds: as if the pool's own limit refused. */
+	if (size > BUFFER_CG_MAX) {
+		failed = pool;
+		goto refused;
+	}
 	failed = pool_try_charge_drained(pool, stop, size);
-	if (failed && stocks_drain(failed))
+	if (failed && stocks_drain(failed->cg, failed->dev, true))
 		failed = pool_try_charge_drained(pool, stop, size);
 	if (!failed)
 		return 0;
+refused:
 	pool_record_refusal(failed);
 	trace_buffer_cg_charge_failed(pool, failed, size, -ENOMEM);
 	return -ENOMEM;
@@ -783,10 +821,13 @@ static struct buffer_cg_pool *pool_common_ancestor(struct buffer_cg_pool *a,
  *
  * The charge succeeds only if @cg and every ancestor stay at or under their
  * buffer.max for @dev; otherwise nothing is charged and the refusal counts in
- * buffer.events of the cgroup whose limit was hit. Charges made this way may
- * be uncharged in any grouping, and must all be uncharged before @dev is
- * unregistered. Exporters whose buffers can outlive their device want
- * buffer_cg_charge(), which records the charge in the buffer.
+ * buffer.events of the cgroup whose limit was hit. Charges made this way
+ * keep nothing alive and record nothing: the caller keeps its reference on
+ * @cg until it has uncharged them, in any grouping, with
+ * buffer_cg_uncharge(), and does so before buffer_cg_unregister_device(),
+ * which otherwise uncharges them itself and says so in the kernel log.
+ * Exporters whose buffers can outlive their device want buffer_cg_charge(),
+ * which records the charge in the buffer.
  *
  * Context: Process context. May sleep: the first charge of a (cgroup,
  * device) pair allocates, and a charge that a limit would refuse first waits
@@ -798,19 +839,19 @@ static struct buffer_cg_pool *pool_common_ancestor(struct buffer_cg_pool *a,
 int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 			 u64 usage)
 {
-	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
 	struct buffer_cg_pool *pool;
 	int ret;
 
 	if (!cg)
 		return 0;
-	if (!state)
-		return -ENODEV;
-	pool = pool_get(cg, state);
+	pool = pool_hold_device(cg, dev);
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 	ret = pool_charge(pool, NULL, usage);
 	trace_buffer_cg_charge(pool, usage, ret);
+	if (!ret)
+		atomic_long_add(usage, &pool->raw);
+	pool_put_holders(pool, 1);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(buffer_cg_try_charge);
@@ -818,41 +859,55 @@ EXPORT_SYMBOL_GPL(buffer_cg_try_charge);
 /**
  * buffer_cg_uncharge() - undo buffer_cg_try_charge()
  * @cg: the cgroup that was charged
- * @dev: the device that was charged; still registered
+ * @dev: the device that was charged
  * @usage: bytes to uncharge
+ *
+ * Does nothing once @dev is unregistered: unregistration uncharged what was
+ * left. Must not race with buffer_cg_unregister_device().
  *
  * Context: Any context.
  */
 void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 			u64 usage)
 {
-	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
+	struct buffer_cg_dev_state *state;
 	struct buffer_cg_pool *pool;
 
-	if (!cg || WARN_ON_ONCE(!state))
+	if (!cg)
 		return;
 
 	rcu_read_lock();
-	pool = pool_lookup(cg, state->id);
+	state = rcu_dereference(dev->state);
+	pool = state ? pool_lookup(cg, state->id) : NULL;
+	if (pool && !WARN_ON_ONCE(pool->dev != state)) {
+		WARN_ON_ONCE(atomic_long_sub_return(usage, &pool->raw) < 0);
+		pool_uncharge(pool, NULL, usage);
+		trace_buffer_cg_uncharge(pool, usage, 0);
+	}
 	rcu_read_unlock();
-	if (WARN_ON_ONCE(!pool))
-		return;
-	pool_uncharge(pool, NULL, usage);
-	trace_buffer_cg_uncharge(pool, usage, 0);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_uncharge);
 
-/* Fill @charge from this CPU's stock of @cg's pool for device @id, if it can. */
-static bool charge_from_stock(struct buffer_cg_charge *charge,
-			      struct buffer_cg *cg, unsigned int id, u64 size)
+/* Fill @charge, which takes over a holder of @pool. */
+static void charge_fill(struct buffer_cg_charge *charge,
+			struct buffer_cg_pool *pool, u64 size)
 {
-	struct buffer_cg_pool *pool = stock_take(cg, id, size);
+	charge->size = size;
+	/* Pairs with smp_load_acquire() in transfer and fdinfo: size first. */
+	smp_store_release(&charge->pool, pool);
+}
+
+/* Fill @charge from this CPU's stock of @cg's pool for @state, if it can. */
+static bool charge_from_stock(struct buffer_cg_charge *charge,
+			      struct buffer_cg *cg,
+			      struct buffer_cg_dev_state *state, u64 size)
+{
+	struct buffer_cg_pool *pool = stock_take(cg, state, size);
 
 	if (!pool)
 		return false;
 	trace_buffer_cg_charge(pool, size, 0);
-	charge->pool = pool;
-	charge->size = size;
+	charge_fill(charge, pool, size);
 	return true;
 }
 
@@ -867,9 +922,44 @@ static int charge_record(struct buffer_cg_charge *charge,
 		pool_put_holders(pool, 1);
 		return ret;
 	}
-	charge->pool = pool;
-	charge->size = size;
+	charge_fill(charge, pool, size);
 	return 0;
+}
+
+/*
+ * Charge @cg, or the current task's cgroup if NULL, and fill @charge.
+ * Lock-free while the pair's pool is in use: the device's state, the
+ * current task's css and the pool stay valid under RCU, and only the pool's
+ * holders count.
+ */
+static int charge_cgroup(struct buffer_cg_charge *charge, struct buffer_cg *cg,
+			 struct buffer_cg_device *dev, u64 size)
+{
+	struct buffer_cg_dev_state *state;
+	struct buffer_cg_pool *pool = NULL;
+	struct buffer_cg *target;
+
+	rcu_read_lock();
+	state = rcu_dereference(dev->state);
+	if (state) {
+		target = cg ?: css_buffer_cg(task_css(current, buffer_cgrp_id));
+		if (charge_from_stock(charge, target, state, size)) {
+			rcu_read_unlock();
+			return 0;
+		}
+		pool = pool_tryhold(target, state);
+	}
+	rcu_read_unlock();
+
+	if (unlikely(!pool)) {
+		target = cg ?: buffer_cg_get_current();
+		pool = pool_hold_device(target, dev);
+		if (!cg)
+			buffer_cg_put(target);
+		if (IS_ERR(pool))
+			return PTR_ERR(pool);
+	}
+	return charge_record(charge, pool, size);
 }
 
 /**
@@ -892,21 +982,8 @@ static int charge_record(struct buffer_cg_charge *charge,
 int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
 		     struct buffer_cg_device *dev, u64 size)
 {
-	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
-	struct buffer_cg_pool *pool;
-
 	memset(charge, 0, sizeof(*charge));
-	if (!cg)
-		return 0;
-	if (!state)
-		return -ENODEV;
-	if (charge_from_stock(charge, cg, state->id, size))
-		return 0;
-
-	pool = pool_hold(cg, state);
-	if (IS_ERR(pool))
-		return PTR_ERR(pool);
-	return charge_record(charge, pool, size);
+	return cg ? charge_cgroup(charge, cg, dev, size) : 0;
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge);
 
@@ -928,34 +1005,10 @@ EXPORT_SYMBOL_GPL(buffer_cg_charge);
 int buffer_cg_charge_current(struct buffer_cg_charge *charge,
 			     struct buffer_cg_device *dev, u64 size)
 {
-	struct buffer_cg_dev_state *state = READ_ONCE(dev->state);
-	struct buffer_cg_pool *pool;
-	struct buffer_cg *cg;
-
 	memset(charge, 0, sizeof(*charge));
 	if (!cgroup_subsys_enabled(buffer_cgrp_subsys))
 		return 0;
-	if (!state)
-		return -ENODEV;
-
-	/* The task's css stays valid for as long as RCU is held. */
-	rcu_read_lock();
-	cg = css_buffer_cg(task_css(current, buffer_cgrp_id));
-	if (charge_from_stock(charge, cg, state->id, size)) {
-		rcu_read_unlock();
-		return 0;
-	}
-	pool = pool_tryhold(cg, state->id);
-	rcu_read_unlock();
-
-	if (unlikely(!pool)) {
-		cg = buffer_cg_get_current();
-		pool = pool_hold(cg, state);
-		buffer_cg_put(cg);
-		if (IS_ERR(pool))
-			return PTR_ERR(pool);
-	}
-	return charge_record(charge, pool, size);
+	return charge_cgroup(charge, NULL, dev, size);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_charge_current);
 
@@ -1017,7 +1070,8 @@ again:
 	 * may drop the record's holder, the last one if the cgroup was removed.
 	 */
 	rcu_read_lock();
-	from = READ_ONCE(charge->pool);
+	/* Pairs with charge_fill(): the size of a record just charged. */
+	from = smp_load_acquire(&charge->pool);
 	if (from && !css_tryget(&from->cg->css)) {
 		rcu_read_unlock();
 		goto again;
@@ -1081,7 +1135,8 @@ void buffer_cg_charge_show_fdinfo(struct seq_file *m,
 
 	/* Pin the cgroup: a concurrent transfer may drop the record's holder. */
 	rcu_read_lock();
-	pool = READ_ONCE(charge->pool);
+	/* Pairs with charge_fill(), as in buffer_cg_charge_transfer(). */
+	pool = smp_load_acquire(&charge->pool);
 	if (pool && !css_tryget(&pool->cg->css))
 		pool = NULL;
 	rcu_read_unlock();
@@ -1137,10 +1192,11 @@ void buffer_cg_put(struct buffer_cg *cg)
 EXPORT_SYMBOL_GPL(buffer_cg_put);
 
 /*
- * An internal cgroup2 mount. Its inodes let a charge target named by pidfd be
- * checked exactly like one named by a cgroup fd: through the permissions of
- * the target's cgroup.procs. Mounted before userspace can mount cgroup2, so
- * it applies no mount options over the user's.
+ * An internal cgroup2 mount. A pidfd names a cgroup through no mount, but
+ * cgroup_may_migrate_current() checks cgroup.procs files as inodes of a
+ * superblock, for the LSMs' sake: this one serves for pidfds. Mounted
+ * before userspace can mount cgroup2, so it applies no mount options over
+ * the user's.
  */
 static struct vfsmount *buffer_cg_mnt;
 
@@ -1172,107 +1228,119 @@ static int __init buffer_cg_stock_init(void)
 core_initcall(buffer_cg_stock_init);
 
 /*
- * May current charge @dst? Its own cgroup, with CAP_SYS_RESOURCE, or a
- * cgroup it could move a process into: inside its cgroup namespace, with
- * write permission on the cgroup's cgroup.procs (a delegated cgroup).
+ * May current charge @dst, named through @sb? Its own cgroup; any cgroup
+ * with CAP_SYS_RESOURCE; or a cgroup it could move a process from its own
+ * into (cgroup core's rule for writing cgroup.procs), inside its cgroup
+ * namespace. The capability is asked without audit: an allocator that
+ * charges the clients delegated to it must not log a denial per buffer,
+ * and the files' permissions, which cost an inode each, are asked last.
  */
-static int buffer_cg_may_charge(struct cgroup *dst)
+static int buffer_cg_may_charge(struct cgroup *dst, struct super_block *sb)
 {
 	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
-	struct cgroup *own;
-	struct inode *inode;
-	int ret;
+	bool own;
 
 	rcu_read_lock();
-	own = task_dfl_cgroup(current);
+	own = task_dfl_cgroup(current) == dst;
 	rcu_read_unlock();
-	if (own == dst || capable(CAP_SYS_RESOURCE))
+	if (own || ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
 		return 0;
-	if (!buffer_cg_mnt || !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
-		return -EPERM;
-
-	/* cgroup_mutex keeps procs_file.kn from going away under us. */
-	cgroup_lock();
-	if (cgroup_is_dead(dst) || !dst->procs_file.kn) {
-		ret = -ESRCH;
-		goto out;
-	}
-	inode = kernfs_get_inode(buffer_cg_mnt->mnt_sb, dst->procs_file.kn);
-	if (!inode) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = inode_permission(&nop_mnt_idmap, inode, MAY_WRITE) ? -EPERM : 0;
-	iput(inode);
-out:
-	cgroup_unlock();
-	return ret;
+	if (sb && cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp) &&
+	    !cgroup_may_migrate_current(dst, sb))
+		return 0;
+	return -EPERM;
 }
 
-/* The cgroup named by a pidfd (its process's) or by a cgroup2 directory fd. */
-static struct cgroup *buffer_cg_fd_cgroup(struct file *file)
+/*
+ * The cgroup of a pidfd's process: of a live thread, as the leader may
+ * have exited before the others, and may not have followed them since.
+ */
+static struct cgroup *buffer_cg_pid_cgroup(struct pid *pid)
+{
+	struct task_struct *leader, *task;
+	struct cgroup *cgrp;
+
+	rcu_read_lock();
+	leader = pid_task(pid, PIDTYPE_PID);
+	if (leader) {
+		for_each_thread(leader, task) {
+			if (task->flags & PF_EXITING)
+				continue;
+			/* As cgroup_sk_alloc(): a migration may put the last reference. */
+			do {
+				cgrp = task_dfl_cgroup(task);
+			} while (!cgroup_tryget(cgrp));
+			rcu_read_unlock();
+			return cgrp;
+		}
+	}
+	rcu_read_unlock();
+	return ERR_PTR(-ESRCH);
+}
+
+/*
+ * The cgroup named by a pidfd or by a cgroup2 directory fd, which may be
+ * O_PATH as CLONE_INTO_CGROUP takes it, and the superblock to check
+ * permissions through.
+ */
+static struct cgroup *buffer_cg_fd_cgroup(struct file *file,
+					  struct super_block **sb)
 {
 	struct cgroup_subsys_state *css;
-	struct task_struct *task;
-	struct cgroup *cgrp;
 	struct pid *pid;
 
 	pid = pidfd_pid(file);
 	if (!IS_ERR(pid)) {
-		task = get_pid_task(pid, PIDTYPE_PID);
-		if (!task || (task->flags & PF_EXITING)) {
-			if (task)
-				put_task_struct(task);
-			return ERR_PTR(-ESRCH);
-		}
-		rcu_read_lock();
-		cgrp = task_dfl_cgroup(task);
-		cgroup_get(cgrp);
-		rcu_read_unlock();
-		put_task_struct(task);
-		return cgrp;
+		*sb = buffer_cg_mnt ? buffer_cg_mnt->mnt_sb : NULL;
+		return buffer_cg_pid_cgroup(pid);
 	}
 
 	css = css_tryget_online_from_dir(file->f_path.dentry, NULL);
 	if (IS_ERR(css))
 		return PTR_ERR(css) == -ENOENT ? ERR_PTR(-ESRCH) : ERR_PTR(-EINVAL);
-	cgrp = css->cgroup;
-	if (!cgroup_on_dfl(cgrp)) {
-		cgroup_put(cgrp);
+	if (css->cgroup->root != &cgrp_dfl_root) {
+		css_put(css);
 		return ERR_PTR(-EINVAL);
 	}
-	return cgrp;
+	*sb = file->f_path.dentry->d_sb;
+	return css->cgroup;
 }
 
 /**
  * buffer_cg_get_charge_target() - get the cgroup a charge_fd names
- * @charge_fd: a pidfd (its process's cgroup) or a cgroup2 directory fd
+ * @charge_fd: a pidfd (its process's cgroup) or a cgroup2 directory fd,
+ *	which may be opened O_PATH
  *
  * Resolves the cgroup that an allocator or a transfer names and checks that
- * the caller may charge it: its own cgroup, a cgroup it may move processes
- * into (write permission on its cgroup.procs, inside its cgroup namespace),
- * or any cgroup with CAP_SYS_RESOURCE. The charge lands on the nearest
- * cgroup with the controller enabled, as it would for a process in it.
+ * the caller may charge it: its own cgroup; a cgroup it could move a process
+ * from its own cgroup into, by cgroup core's rule for writing cgroup.procs
+ * (write access to the cgroup.procs of the target and of the nearest common
+ * ancestor), inside its cgroup namespace; or any cgroup with
+ * CAP_SYS_RESOURCE. The charge lands on the nearest cgroup with the
+ * controller enabled, as it would for a process in it.
  *
+ * Context: Process context.
  * Return: a reference to put with buffer_cg_put(), NULL if the controller
  * is disabled, or ERR_PTR(): -EBADF if @charge_fd is not open, -EINVAL if it
  * is neither a pidfd nor a cgroup2 directory, -ESRCH if the process exited
- * (or the cgroup was removed), -EPERM if the caller may not charge it.
+ * (or the cgroup was removed), -EPERM if the caller may not charge it,
+ * -ENOMEM.
  */
 struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
 {
 	struct cgroup_subsys_state *css;
+	struct super_block *sb = NULL;
 	struct cgroup *cgrp;
 	int ret;
 
-	CLASS(fd, f)(charge_fd);
+	CLASS(fd_raw, f)(charge_fd);
 	if (fd_empty(f))
 		return ERR_PTR(-EBADF);
 
-	cgrp = buffer_cg_fd_cgroup(fd_file(f));
+	cgrp = buffer_cg_fd_cgroup(fd_file(f), &sb);
 	if (IS_ERR(cgrp))
 		return ERR_CAST(cgrp);
-	ret = buffer_cg_may_charge(cgrp);
+	ret = buffer_cg_may_charge(cgrp, sb);
 	if (ret) {
 		cgroup_put(cgrp);
 		return ERR_PTR(ret);
@@ -1291,8 +1359,10 @@ static bool buffer_cg_device_name_valid(const char *name)
 
 	if (!len || len > BUFFER_CG_DEVICE_NAME_MAX)
 		return false;
+	/* isalnum() takes Latin-1 letters too: names are ASCII. */
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.:/-", name[i]))
+		if (!isascii(name[i]) || (!isalnum(name[i]) &&
+					  !strchr("_.,:@+/-", name[i])))
 			return false;
 	return true;
 }
@@ -1335,7 +1405,7 @@ static void dev_state_teardown(struct work_struct *work)
 	mutex_unlock(&buffer_cg_mutex);
 
 	percpu_ref_exit(&state->ref);
-	kfree(state);
+	kfree_rcu(state, rcu);
 }
 
 static void dev_state_release(struct percpu_ref *ref)
@@ -1370,12 +1440,17 @@ int buffer_cg_register_device(struct buffer_cg_device *dev)
 
 	mutex_lock(&buffer_cg_mutex);
 	state = dev_state_find(dev->name);
-	if (state) {
-		if (state->dev) {
-			ret = -EEXIST;
-			goto out;
-		}
+	if (state && state->dev) {
+		ret = -EEXIST;
+		goto out;
+	}
+	/*
+	 * Unregistered with buffers still charged: take it back, unless its
+	 * last reference went meanwhile, which makes it as good as gone.
+	 */
+	if (state && percpu_ref_tryget(&state->ref)) {
 		percpu_ref_resurrect(&state->ref);
+		percpu_ref_put(&state->ref);
 		goto bind;
 	}
 
@@ -1402,7 +1477,7 @@ bind:
 	state->dev = dev;
 	list_for_each_entry(pool, &state->pools, dev_node)
 		pool_set_live(pool, pool->cg->online);
-	WRITE_ONCE(dev->state, state);
+	rcu_assign_pointer(dev->state, state);
 	ret = 0;
 	goto out;
 
@@ -1416,14 +1491,33 @@ out:
 }
 EXPORT_SYMBOL_GPL(buffer_cg_register_device);
 
+/*
+ * Uncharge what buffer_cg_try_charge() left in @pool at unregistration,
+ * which no buffer_cg_uncharge() can reach any more.
+ */
+static void pool_drop_raw_locked(struct buffer_cg_pool *pool)
+{
+	long raw = atomic_long_xchg(&pool->raw, 0);
+
+	lockdep_assert_held(&buffer_cg_mutex);
+
+	if (!raw)
+		return;
+	pr_warn("buffer_cg: %s unregistered with %ld bytes charged by buffer_cg_try_charge(); uncharged\n",
+		pool->dev->name, raw);
+	pool_uncharge(pool, NULL, raw);
+}
+
 /**
  * buffer_cg_unregister_device() - stop charging a device
  * @dev: a registered device
  *
- * New charges against @dev fail with -ENODEV. Buffers still charged keep
- * their charge until released through their records; the device leaves the
- * buffer.* files with the last of them. The driver may free @dev on return.
- * Must not race with buffer_cg_try_charge() or buffer_cg_charge() on @dev.
+ * New charges against @dev fail with -ENODEV; a charge racing with the
+ * unregistration either fails so or is recorded and released as usual.
+ * Buffers still charged keep their charge until released through their
+ * records; the device leaves the buffer.* files with the last of them.
+ * Charges made with buffer_cg_try_charge() are uncharged here. The driver
+ * may free @dev on return.
  *
  * Context: Process context.
  */
@@ -1433,19 +1527,24 @@ void buffer_cg_unregister_device(struct buffer_cg_device *dev)
 	struct buffer_cg_pool *pool;
 
 	mutex_lock(&buffer_cg_mutex);
-	state = dev->state;
+	state = rcu_dereference_protected(dev->state,
+					  lockdep_is_held(&buffer_cg_mutex));
 	if (WARN_ON_ONCE(!state || state->dev != dev)) {
 		mutex_unlock(&buffer_cg_mutex);
 		return;
 	}
 	state->dev = NULL;
-	WRITE_ONCE(dev->state, NULL);
-	list_for_each_entry(pool, &state->pools, dev_node)
+	RCU_INIT_POINTER(dev->state, NULL);
+	list_for_each_entry(pool, &state->pools, dev_node) {
+		pool_drop_raw_locked(pool);
 		pool_set_live(pool, false);
+	}
+	/* See struct buffer_cg_dev_state: under the mutex. */
+	percpu_ref_kill(&state->ref);
 	mutex_unlock(&buffer_cg_mutex);
 
-	stocks_drain(NULL);
-	percpu_ref_kill(&state->ref);
+	/* The stocks' holders keep the state until they are given back. */
+	stocks_drain(NULL, state, false);
 }
 EXPORT_SYMBOL_GPL(buffer_cg_unregister_device);
 
@@ -1629,9 +1728,9 @@ static int buffer_cg_set_limits(struct buffer_cg *cg, char *buf)
 	for (i = 0; !ret && i < nr; i++)
 		WRITE_ONCE(limits[i].pool->max, limits[i].max);
 	mutex_unlock(&buffer_cg_mutex);
-	/* Charges from a stock check no limit: none may keep older bytes. */
+	/* Charges from a stock check no limit: none below may keep older bytes. */
 	if (!ret)
-		stocks_drain(NULL);
+		stocks_drain(cg, NULL, true);
 
 	kfree(limits);
 	return ret;
@@ -1725,7 +1824,7 @@ static void buffer_cg_css_offline(struct cgroup_subsys_state *css)
 	}
 	mutex_unlock(&buffer_cg_mutex);
 	/* A stock would keep the retired pools' bytes in the parent's usage. */
-	stocks_drain(NULL);
+	stocks_drain(cg, NULL, false);
 }
 
 /*
@@ -1757,8 +1856,8 @@ struct cgroup_subsys buffer_cgrp_subsys = {
 	.css_online = buffer_cg_css_online,
 	.css_offline = buffer_cg_css_offline,
 	.css_free = buffer_cg_css_free,
+	/* cgroup v2 only: charge targets are named on the default hierarchy. */
 	.dfl_cftypes = buffer_cg_files,
-	.legacy_cftypes = buffer_cg_files,
 };
 
 #ifdef CONFIG_CGROUP_BUFFER_KUNIT_TEST

@@ -26,16 +26,37 @@ static struct buffer_cg *test_cg_create(struct kunit *test,
 	return css_buffer_cg(css);
 }
 
+/* Let the queued drains of every CPU's stock run. */
+static void test_stocks_flush(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		flush_work(&per_cpu_ptr(&buffer_cg_stock, cpu)->drain_work);
+}
+
 /* What rmdir does to a cgroup; idempotent. */
 static void test_cg_offline(struct buffer_cg *cg)
 {
 	buffer_cg_css_offline(&cg->css);
 }
 
+/*
+ * What the last reference on a removed cgroup does. A stock's holders
+ * would keep a real cgroup's references, and so delay this, until the
+ * stock's drain ran: let it run first.
+ */
 static void test_cg_free(struct buffer_cg *cg)
 {
 	test_cg_offline(cg);
+	test_stocks_flush();
 	buffer_cg_css_free(&cg->css);
+}
+
+/* A registered device's state, for a test that keeps it registered. */
+static struct buffer_cg_dev_state *test_state(struct buffer_cg_device *dev)
+{
+	return rcu_dereference_protected(dev->state, true);
 }
 
 /* What @read says of @cg's pool for @dev, as a file shows it: 0 if none. */
@@ -46,7 +67,7 @@ static long test_read_pool(struct buffer_cg *cg, struct buffer_cg_device *dev,
 	long value;
 
 	mutex_lock(&buffer_cg_mutex);
-	pool = pool_lookup(cg, dev->state->id);
+	pool = pool_lookup(cg, test_state(dev)->id);
 	value = pool ? read(pool) : 0;
 	mutex_unlock(&buffer_cg_mutex);
 	return value;
@@ -68,7 +89,7 @@ static struct buffer_cg_pool *test_pool(struct buffer_cg *cg,
 	struct buffer_cg_pool *pool;
 
 	mutex_lock(&buffer_cg_mutex);
-	pool = pool_lookup(cg, dev->state->id);
+	pool = pool_lookup(cg, test_state(dev)->id);
 	mutex_unlock(&buffer_cg_mutex);
 	return pool;
 }
@@ -107,8 +128,14 @@ static void test_wait_device_gone(struct kunit *test, const char *name)
 static void buffer_cg_test_device_names(struct kunit *test)
 {
 	static const char * const bad[] = {
-		"", "has space", "comma,name", "semi;colon", "new\nline",
+		"", "has space", "semi;colon", "new\nline", "tab\there",
+		"eq=sign", "latin1-\xe9", "utf8-\xc3\xa9", "high-\x80",
 		"0123456789012345678901234567890123456789012345678901234567890123",
+	};
+	/* As Android and device-tree heaps are named. */
+	static const char * const android[] = {
+		"kunit/linux,cma", "kunit/qcom,system", "kunit/mem@80000000",
+		"kunit/a+b",
 	};
 	struct buffer_cg_device dev = { .name = "kunit/ok-Name_1.2:3" };
 	struct buffer_cg_device dup = { .name = "kunit/ok-Name_1.2:3" };
@@ -124,6 +151,22 @@ static void buffer_cg_test_device_names(struct kunit *test)
 
 		KUNIT_EXPECT_EQ_MSG(test, buffer_cg_register_device(&d), -EINVAL,
 				    "name \"%s\"", bad[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(android); i++) {
+		struct buffer_cg_device d = { .name = android[i] };
+		struct buffer_cg *root = test_cg_create(test, NULL);
+		struct buffer_cg *cg = test_cg_create(test, root);
+		char line[80];
+
+		KUNIT_ASSERT_EQ_MSG(test, buffer_cg_register_device(&d), 0,
+				    "name \"%s\"", android[i]);
+		snprintf(line, sizeof(line), "%s 4K", android[i]);
+		KUNIT_EXPECT_EQ(test, test_set_limits(cg, line), 0);
+		KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(cg, &d, SZ_8K), -ENOMEM);
+		buffer_cg_unregister_device(&d);
+		test_cg_free(cg);
+		test_cg_free(root);
+		test_wait_device_gone(test, android[i]);
 	}
 	KUNIT_ASSERT_EQ(test, strlen(longest.name), BUFFER_CG_DEVICE_NAME_MAX);
 	KUNIT_EXPECT_EQ(test, buffer_cg_register_device(&longest), 0);
@@ -194,7 +237,8 @@ static void buffer_cg_test_set_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, " 1M"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/limits 1M 2M"), -EINVAL);
-	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "bad,name 1M"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "bad;name 1M"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/\xe9 1M"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, test_set_limits(cg, "\n\n"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->max), SZ_8M);
 
@@ -340,7 +384,7 @@ static void buffer_cg_test_unregister_live(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, dev);
 	dev->name = "kunit/live";
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(dev), 0);
-	state = dev->state;
+	state = test_state(dev);
 	KUNIT_ASSERT_EQ(test, test_set_limits(cg, "kunit/live 64K"), 0);
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&first, cg, dev, SZ_4K), 0);
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&second, cg, dev, SZ_8K), 0);
@@ -355,7 +399,7 @@ static void buffer_cg_test_unregister_live(struct kunit *test)
 
 	/* Registering the name again takes the device back, limit included. */
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&again), 0);
-	KUNIT_EXPECT_PTR_EQ(test, again.state, state);
+	KUNIT_EXPECT_PTR_EQ(test, test_state(&again), state);
 	KUNIT_EXPECT_EQ(test, test_current(cg, &again), SZ_8K);
 	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(cg, &again, SZ_64K), -ENOMEM);
 
@@ -670,6 +714,7 @@ static void buffer_cg_test_stock(struct kunit *test)
 	buffer_cg_charge_release(&a);
 	KUNIT_EXPECT_EQ(test, test_usage(parent, &dev), SZ_4K);
 	test_cg_offline(child);
+	test_stocks_flush();
 	KUNIT_EXPECT_EQ(test, test_usage(parent, &dev), 0);
 	KUNIT_EXPECT_EQ(test, test_holders(child, &dev), 0);
 
@@ -680,6 +725,7 @@ static void buffer_cg_test_stock(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->usage), SZ_4K);
 	migrate_enable();
 	buffer_cg_unregister_device(&dev);
+	test_stocks_flush();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->usage), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->holders), 0);
 
@@ -767,6 +813,243 @@ static void buffer_cg_test_stock_other_cpu(struct kunit *test)
 	test_wait_device_gone(test, "kunit/stock-cpu");
 }
 
+/*
+ * A driver that uncharges what buffer_cg_try_charge() charged after its
+ * cgroup was removed gets every counter back to zero; one that forgets
+ * and unregisters has it uncharged for it.
+ */
+static void buffer_cg_test_raw_contract(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/raw" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *parent = test_cg_create(test, root);
+	struct buffer_cg *cg = test_cg_create(test, parent);
+	struct buffer_cg_pool *parent_pool;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_try_charge(cg, &dev, SZ_8K), 0);
+	test_cg_offline(cg);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), SZ_8K);
+	buffer_cg_uncharge(cg, &dev, SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), 0);
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_try_charge(parent, &dev, SZ_4K), 0);
+	parent_pool = test_pool(parent, &dev);
+	buffer_cg_unregister_device(&dev);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&parent_pool->usage), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&parent_pool->raw), 0);
+	/* Too late, and harmless. */
+	buffer_cg_uncharge(parent, &dev, SZ_4K);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&parent_pool->usage), 0);
+
+	test_wait_device_gone(test, "kunit/raw");
+	test_cg_free(cg);
+	test_cg_free(parent);
+	test_cg_free(root);
+}
+
+/* A charge larger than any counter holds is a refusal like any other. */
+static void buffer_cg_test_over_bound(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/bound" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *parent = test_cg_create(test, root);
+	struct buffer_cg *cg = test_cg_create(test, parent);
+	struct buffer_cg_charge charge;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&charge, cg, &dev,
+					       (u64)BUFFER_CG_MAX + 1), -ENOMEM);
+	KUNIT_EXPECT_FALSE(test, buffer_cg_charged(&charge));
+	KUNIT_EXPECT_EQ(test, buffer_cg_try_charge(cg, &dev, U64_MAX), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(cg, &dev)->events_max_local), 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(parent, &dev)->events_max), 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(parent, &dev)->events_max_local), 0);
+	KUNIT_EXPECT_EQ(test, test_current(root, &dev), 0);
+
+	buffer_cg_unregister_device(&dev);
+	test_wait_device_gone(test, "kunit/bound");
+	test_cg_free(cg);
+	test_cg_free(parent);
+	test_cg_free(root);
+}
+
+struct test_registrar {
+	struct buffer_cg_device dev;
+	struct completion done;
+	int rounds;
+};
+
+static int test_registrar_fn(void *data)
+{
+	struct test_registrar *r = data;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (buffer_cg_register_device(&r->dev))
+			continue;
+		r->rounds++;
+		buffer_cg_unregister_device(&r->dev);
+		cond_resched();
+	}
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Two drivers register and unregister one name in turn while a buffer
+ * keeps the device's state: each registration finds it registered or
+ * dying, never in between, so none resurrects a live reference and no
+ * unregistration kills the next registration's.
+ */
+static void buffer_cg_test_reregister_race(struct kunit *test)
+{
+	struct buffer_cg_device first = { .name = "kunit/rereg" };
+	struct test_registrar r[2] = {
+		{ .dev = { .name = "kunit/rereg" } },
+		{ .dev = { .name = "kunit/rereg" } },
+	};
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	struct buffer_cg_charge kept, again;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&first), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&kept, cg, &first, SZ_4K), 0);
+	buffer_cg_unregister_device(&first);
+
+	for (i = 0; i < 2; i++) {
+		struct task_struct *t;
+
+		init_completion(&r[i].done);
+		t = kthread_run(test_registrar_fn, &r[i], "buffer_cg_rereg%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	for (i = 0; i < 2; i++)
+		wait_for_completion(&r[i].done);
+	KUNIT_EXPECT_GT(test, r[0].rounds + r[1].rounds, 0);
+
+	/* The name registers once more, and its reference is alive. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&first), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&again, cg, &first, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, test_current(cg, &first), SZ_8K);
+	buffer_cg_charge_release(&again);
+	buffer_cg_charge_release(&kept);
+	buffer_cg_unregister_device(&first);
+	test_wait_device_gone(test, "kunit/rereg");
+	test_cg_free(cg);
+	test_cg_free(root);
+}
+
+struct test_unplug_charger {
+	struct buffer_cg *cg;
+	struct buffer_cg_device *dev;
+	atomic_t stop;
+	struct completion done;
+	int charged, refused, failed;
+};
+
+static int test_unplug_charger_fn(void *data)
+{
+	struct test_unplug_charger *c = data;
+	struct buffer_cg_charge charge;
+	int ret;
+
+	while (!atomic_read(&c->stop)) {
+		ret = buffer_cg_charge(&charge, c->cg, c->dev, SZ_4K);
+		if (!ret) {
+			c->charged++;
+			buffer_cg_charge_release(&charge);
+		} else if (ret == -ENODEV) {
+			c->refused++;
+		} else {
+			c->failed++;
+		}
+		cond_resched();
+	}
+	complete(&c->done);
+	return 0;
+}
+
+/*
+ * Charges race with a driver that unregisters and registers its device
+ * again, as DRM does on unbind and bind: a charge reads the device's state
+ * while the last reference on it goes and its id is taken again. KASAN
+ * reports a read of freed state; a charge to the wrong device shows in the
+ * counters.
+ */
+static void buffer_cg_test_unregister_race(struct kunit *test)
+{
+	static struct buffer_cg_device dev = { .name = "kunit/unplug" };
+	struct buffer_cg_device other = { .name = "kunit/unplug-other" };
+	struct test_unplug_charger c[2];
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	int i;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	for (i = 0; i < 2; i++) {
+		struct task_struct *t;
+
+		c[i] = (struct test_unplug_charger){ .cg = cg, .dev = &dev };
+		init_completion(&c[i].done);
+		t = kthread_run(test_unplug_charger_fn, &c[i], "buffer_cg_unplug%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	for (i = 0; i < 100; i++) {
+		buffer_cg_unregister_device(&dev);
+		/* Takes the id the device had, once its state is gone. */
+		if (!buffer_cg_register_device(&other))
+			buffer_cg_unregister_device(&other);
+		KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+		usleep_range(50, 100);
+	}
+	for (i = 0; i < 2; i++) {
+		atomic_set(&c[i].stop, 1);
+		wait_for_completion(&c[i].done);
+		KUNIT_EXPECT_EQ(test, c[i].failed, 0);
+		KUNIT_EXPECT_GT(test, c[i].charged, 0);
+	}
+	buffer_cg_unregister_device(&dev);
+	test_stocks_flush();
+	test_wait_device_gone(test, "kunit/unplug");
+	test_wait_device_gone(test, "kunit/unplug-other");
+	test_cg_free(cg);
+	test_cg_free(root);
+}
+
+/*
+ * Writing a limit drains the stocks below it and no other: a CPU that
+ * keeps another cgroup's bytes is left alone.
+ */
+static void buffer_cg_test_stock_drain_scope(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/scope" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *kept = test_cg_create(test, root);
+	struct buffer_cg *limited = test_cg_create(test, root);
+	struct buffer_cg_charge a;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	migrate_disable();
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&a, kept, &dev, SZ_8K), 0);
+	buffer_cg_charge_release(&a);
+	KUNIT_EXPECT_EQ(test, test_usage(kept, &dev), SZ_8K);
+	migrate_enable();
+
+	KUNIT_ASSERT_EQ(test, test_set_limits(limited, "kunit/scope 4K"), 0);
+	KUNIT_EXPECT_EQ(test, test_usage(kept, &dev), SZ_8K);
+	/* Below its limit: no charge from the stock may pass it any more. */
+	KUNIT_ASSERT_EQ(test, test_set_limits(kept, "kunit/scope 4K"), 0);
+	KUNIT_EXPECT_EQ(test, test_usage(kept, &dev), 0);
+
+	buffer_cg_unregister_device(&dev);
+	test_wait_device_gone(test, "kunit/scope");
+	test_cg_free(kept);
+	test_cg_free(limited);
+	test_cg_free(root);
+}
+
 static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_device_names),
 	KUNIT_CASE(buffer_cg_test_parse_value),
@@ -781,6 +1064,11 @@ static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_retired_pool),
 	KUNIT_CASE(buffer_cg_test_stock),
 	KUNIT_CASE(buffer_cg_test_stock_other_cpu),
+	KUNIT_CASE(buffer_cg_test_raw_contract),
+	KUNIT_CASE(buffer_cg_test_over_bound),
+	KUNIT_CASE_SLOW(buffer_cg_test_reregister_race),
+	KUNIT_CASE_SLOW(buffer_cg_test_unregister_race),
+	KUNIT_CASE(buffer_cg_test_stock_drain_scope),
 	{}
 };
 

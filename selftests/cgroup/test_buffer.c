@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -217,7 +219,11 @@ static int test_buffer_max_writes(const char *root)
 		{ SYSTEM " 99999999999999999999", -EINVAL },
 		{ SYSTEM " 1M 2M", -EINVAL },
 		{ " 1M", -EINVAL },
-		{ "bad,name 1M", -EINVAL },
+		{ "bad;name 1M", -EINVAL },
+		{ "bad\xc3\xa9name 1M", -EINVAL },
+		/* Android and device-tree names: well formed, not registered. */
+		{ "heap/linux,cma 1M", -ENODEV },
+		{ "heap/memory@80000000 1M", -ENODEV },
 		{ "\n", -EINVAL },
 		{ "nosuch/device 1M", -ENODEV },
 		{ SYSTEM " 1M\nnosuch/device 1M", -ENODEV },
@@ -804,6 +810,15 @@ static int test_buffer_charge_errors(const char *root)
 	    alloc_charged(heap, MIB, file) != -EINVAL ||
 	    alloc_charged(heap, MIB, tmp) != -EINVAL)
 		goto out;
+	/* O_PATH, as CLONE_INTO_CGROUP takes: still only a cgroup2 directory. */
+	close(tmp);
+	tmp = open("/tmp", O_PATH | O_DIRECTORY);
+	if (tmp < 0 || alloc_charged(heap, MIB, tmp) != -EINVAL)
+		goto out;
+	close(tmp);
+	tmp = open("/proc/self/stat", O_PATH);
+	if (tmp < 0 || alloc_charged(heap, MIB, tmp) != -EINVAL)
+		goto out;
 	data.heap_flags = DMA_HEAP_FLAG_CHARGE_FD;
 	data.charge_fd = cgfd;
 	data.__reserved = 1;
@@ -871,74 +886,323 @@ out:
 	return ret;
 }
 
-struct permission_args {
-	int heap, locked_fd, delegated_fd, own_fd;
-	const char *locked, *delegated, *own;
+#define NOBODY 65534
+
+/* How a charge target is named. */
+enum target_fd { BY_DIR, BY_O_PATH, BY_PIDFD };
+
+struct matrix_pair {
+	const char *caller;	/* the caller's cgroup, under the test's root */
+	const char *target;
+	/* The caller runs in a cgroup namespace rooted at its cgroup. */
+	bool in_ns;
+	/* What the rule must say, beyond agreeing with cgroup.procs. */
+	bool allowed;
 };
 
-/* As an unprivileged user, charge what we may and nothing else. */
-static int charge_unprivileged(const char *cgroup, void *arg)
-{
-	struct permission_args *a = arg;
-	int buf;
+struct matrix_args {
+	const struct matrix_pair *pair;
+	const char *target;
+	pid_t target_pid;	/* an idler in a leaf target, or -1 */
+	int heap, own;		/* the heap, and a pidfd of ourselves */
+};
 
-	if (setgid(65534) || setuid(65534))
-		return 1;
-	if (alloc_charged(a->heap, MIB, a->locked_fd) != -EPERM ||
-	    current_of(a->locked, SYSTEM) != 0)
-		return 2;
-	buf = alloc_charged(a->heap, MIB, a->delegated_fd);
-	if (buf < 0 || current_of(a->delegated, SYSTEM) != MIB)
-		return 3;
-	/* A transfer needs the same right over its target. */
-	if (transfer_charge(buf, a->locked_fd) != -EPERM ||
-	    current_of(a->locked, SYSTEM) != 0 || current_of(a->delegated, SYSTEM) != MIB)
-		return 4;
-	close(buf);
-	/* Its own cgroup, though not writable, it may always charge. */
-	buf = alloc_charged(a->heap, MIB, a->own_fd);
-	if (buf < 0 || current_of(a->own, SYSTEM) != MIB)
-		return 5;
-	close(buf);
-	return 0;
+/* Writing our pid to @target's cgroup.procs: 0 if the rule allows it. */
+static int migrate_permitted(const char *target)
+{
+	char *path = cg_control(target, "cgroup.procs"), pid[16];
+	int fd, ret;
+
+	fd = open(path, O_WRONLY);
+	free(path);
+	if (fd < 0)
+		return -errno;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ret = write(fd, pid, strlen(pid)) < 0 ? -errno : 0;
+	close(fd);
+	/* Permitted, but an inner cgroup with controllers takes no process. */
+	return ret == -EBUSY ? 0 : ret;
 }
 
 /*
- * Who may charge a cgroup: itself, a delegate (cgroup.procs chowned to it),
- * CAP_SYS_RESOURCE (the other tests run as root); nobody else.
+ * As nobody in the pair's caller cgroup: charge the target every way it can
+ * be named, transfer to it, and compare each result with what a migration
+ * there says. Exits with the step that disagreed.
+ */
+static int charge_as_migration(const char *cgroup, void *arg)
+{
+	struct matrix_args *a = arg;
+	int ways = a->target_pid > 0 ? 3 : 2, fd, buf, ret, permitted, i;
+	bool charged;
+
+	if (a->pair->in_ns && unshare(CLONE_NEWCGROUP))
+		return 1;
+	if (setgid(NOBODY) || setuid(NOBODY))
+		return 2;
+	a->own = pidfd_open(getpid());
+	if (a->own < 0)
+		return 6;
+	for (i = 0; i < ways; i++) {
+		fd = i == BY_PIDFD ? pidfd_open(a->target_pid) :
+		     open(a->target, i == BY_O_PATH ? O_PATH | O_DIRECTORY :
+						      O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			return 3;
+		ret = alloc_charged(a->heap, 4096, fd);
+		charged = ret >= 0;
+		if (charged)
+			close(ret);
+		if (charged != a->pair->allowed || (!charged && ret != -EPERM)) {
+			ksft_print_msg("%s -> %s (%s%s): charge %d\n",
+				       a->pair->caller, a->pair->target,
+				       i == BY_PIDFD ? "pidfd" : i == BY_O_PATH ?
+				       "O_PATH" : "dir", a->pair->in_ns ? ", ns" : "",
+				       ret);
+			return 10 + i;
+		}
+		/* A transfer to it needs the same right. */
+		buf = alloc_charged(a->heap, 4096, a->own);
+		if (buf < 0)
+			return 4;
+		charged = !transfer_charge(buf, fd);
+		close(buf);
+		close(fd);
+		if (charged != a->pair->allowed)
+			return 20 + i;
+	}
+	/* Its own cgroup a process may always charge, writable or not. */
+	if (!strcmp(a->pair->caller, a->pair->target))
+		return 0;
+	permitted = migrate_permitted(a->target);
+	if (!permitted != a->pair->allowed) {
+		ksft_print_msg("%s -> %s%s: cgroup.procs %d, rule %d\n",
+			       a->pair->caller, a->pair->target,
+			       a->pair->in_ns ? " (ns)" : "", permitted,
+			       a->pair->allowed);
+		return 5;
+	}
+	return 0;
+}
+
+static int chown_procs(const char *cgroup, uid_t uid)
+{
+	char *procs = cg_control(cgroup, "cgroup.procs");
+	int ret = chown(procs, uid, uid);
+
+	free(procs);
+	return ret;
+}
+
+/*
+ * Who may charge a cgroup: exactly who could move a process from its own
+ * cgroup into it (cgroup.procs of the target and of the common ancestor
+ * writable, target inside the cgroup namespace), or CAP_SYS_RESOURCE (the
+ * other tests run as root). A process limited in jail/ must not escape
+ * its limit by charging a cgroup delegated to it elsewhere (other/y).
  */
 static int test_buffer_charge_permissions(const char *root)
 {
-	char *locked = make_cgroup(root, "buffer_test_locked");
-	char *delegated = make_cgroup(root, "buffer_test_delegated");
-	char *own = make_cgroup(root, "buffer_test_own");
-	struct permission_args a = {
-		.heap = -1, .locked_fd = -1, .delegated_fd = -1, .own_fd = -1,
-		.locked = locked, .delegated = delegated, .own = own,
+	static const char * const names[] = {
+		"deleg", "deleg/a", "deleg/b", "deleg/c", "other", "other/y",
+		"locked", "jail",
 	};
-	int ret = KSFT_FAIL;
-	char *procs = NULL;
+	/* nobody's cgroup.procs: delegated ones */
+	static const char * const nobodys[] = {
+		"deleg", "deleg/a", "deleg/b", "other", "other/y",
+	};
+	static const struct matrix_pair pairs[] = {
+		{ "deleg/a", "deleg/a", false, true },
+		{ "deleg/a", "deleg/b", false, true },
+		{ "deleg/a", "deleg", false, true },
+		{ "deleg/a", "deleg/c", false, false },
+		{ "deleg/a", "other/y", false, false },
+		{ "deleg/a", "locked", false, false },
+		{ "deleg/a", "deleg/b", true, false },
+		{ "jail", "jail", false, true },
+		{ "jail", "other/y", false, false },
+		{ "jail", "other", false, false },
+		{ "jail", "deleg/b", false, false },
+		{ "jail", "locked", false, false },
+	};
+	char *cgs[ARRAY_SIZE(names)] = { 0 };
+	char *base = make_cgroup(root, "buffer_test_perm");
+	int ret = KSFT_FAIL, heap = open_system_heap();
+	size_t i, j;
 
-	if (!locked || !delegated || !own)
+	if (!base || heap < 0 || cg_write(base, "cgroup.subtree_control", "+buffer"))
 		goto out;
-	procs = cg_control(delegated, "cgroup.procs");
-	if (chown(procs, 65534, 65534))
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		cgs[i] = make_cgroup(base, names[i]);
+		/* Inner cgroups pass the controller on to their children. */
+		if (!cgs[i] || ((!strcmp(names[i], "deleg") || !strcmp(names[i], "other")) &&
+				cg_write(cgs[i], "cgroup.subtree_control", "+buffer")))
+			goto out;
+	}
+	if (write_max(cgs[7], SYSTEM " 1M"))
 		goto out;
-	a.heap = open_system_heap();
-	a.locked_fd = open(locked, O_DIRECTORY | O_RDONLY);
-	a.delegated_fd = open(delegated, O_DIRECTORY | O_RDONLY);
-	a.own_fd = open(own, O_DIRECTORY | O_RDONLY);
-	if (a.heap < 0 || a.locked_fd < 0 || a.delegated_fd < 0 || a.own_fd < 0)
-		goto out;
-	if (run_steps(own, charge_unprivileged, &a))
-		goto out;
+	for (i = 0; i < ARRAY_SIZE(nobodys); i++)
+		for (j = 0; j < ARRAY_SIZE(names); j++)
+			if (!strcmp(nobodys[i], names[j]) && chown_procs(cgs[j], NOBODY))
+				goto out;
+
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
+		struct matrix_args a = { .pair = &pairs[i], .heap = heap, .target_pid = -1 };
+		char *caller = NULL;
+		int step;
+
+		for (j = 0; j < ARRAY_SIZE(names); j++) {
+			if (!strcmp(names[j], pairs[i].caller))
+				caller = cgs[j];
+			if (!strcmp(names[j], pairs[i].target))
+				a.target = cgs[j];
+		}
+		/* Leaves take an idler for a pidfd to name. */
+		if (strcmp(pairs[i].target, "deleg") && strcmp(pairs[i].target, "other")) {
+			a.target_pid = start_idler(a.target);
+			if (a.target_pid < 0)
+				goto out;
+		}
+		step = run_steps(caller, charge_as_migration, &a);
+		stop(a.target_pid);
+		if (step) {
+			ksft_print_msg("pair %zu: %s -> %s%s\n", i, pairs[i].caller,
+				       pairs[i].target, pairs[i].in_ns ? " (ns)" : "");
+			goto out;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (current_of(cgs[i], SYSTEM) != 0)
+			goto out;
 	ret = KSFT_PASS;
 out:
-	close_fds((int[]){ a.heap, a.locked_fd, a.delegated_fd, a.own_fd }, 4);
-	free(procs);
-	remove_cgroup(locked);
-	remove_cgroup(delegated);
-	remove_cgroup(own);
+	if (heap >= 0)
+		close(heap);
+	for (i = ARRAY_SIZE(names); i-- > 0;)
+		remove_cgroup(cgs[i]);
+	remove_cgroup(base);
+	return ret;
+}
+
+/* In a cgroup: a buffer larger than any counter holds. */
+static int allocate_too_much(const char *cgroup, void *arg)
+{
+	int buf = heap_alloc("system", 1UL << 62);
+
+	if (buf >= 0) {
+		close(buf);
+		return 1;
+	}
+	return buf == -ENOMEM ? 0 : 2;
+}
+
+/* Refused like any charge over a limit: counted, and nothing charged. */
+static int test_buffer_over_bound(const char *root)
+{
+	char *cg = make_cgroup(root, "buffer_test_bound");
+	int ret = KSFT_FAIL;
+
+	if (cg && !run_steps(cg, allocate_too_much, NULL) &&
+	    buffer_value(cg, "buffer.events.local", SYSTEM, "max") == 1 &&
+	    buffer_value(cg, "buffer.events", SYSTEM, "max") == 1 &&
+	    current_of(cg, SYSTEM) == 0 && buffer_value(cg, "buffer.peak", SYSTEM, NULL) == 0)
+		ret = KSFT_PASS;
+	remove_cgroup(cg);
+	return ret;
+}
+
+static void *park(void *arg)
+{
+	pause();
+	return NULL;
+}
+
+/* A process whose main thread has exited while another runs on. */
+static int leader_exits(const char *cgroup, void *arg)
+{
+	pthread_t thread;
+
+	if (pthread_create(&thread, NULL, park, NULL))
+		return 1;
+	pthread_exit(NULL);
+}
+
+/* Whether @pid's main thread is a zombie. */
+static bool leader_gone(pid_t pid)
+{
+	char path[64], buf[1024], *state;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_text(path, buf, sizeof(buf)) <= 0)
+		return false;
+	state = strrchr(buf, ')');
+	return state && state[1] == ' ' && state[2] == 'Z';
+}
+
+/*
+ * A process has exited when all its threads have: its pidfd still names
+ * it after its main thread exits, and the cgroup of its live thread, which
+ * may have moved since without its exited leader.
+ */
+static int test_buffer_charge_fd_leader_exited(const char *root)
+{
+	char *first = make_cgroup(root, "buffer_test_leader");
+	char *moved = make_cgroup(root, "buffer_test_moved");
+	int ret = KSFT_FAIL, heap = open_system_heap(), pidfd = -1, buf, i;
+	pid_t pid = -1;
+
+	if (!first || !moved || heap < 0)
+		goto out;
+	pid = cg_run_nowait(first, leader_exits, NULL);
+	if (pid < 0)
+		goto out;
+	for (i = 0; i < 500 && !leader_gone(pid); i++)
+		usleep(10000);
+	pidfd = pidfd_open(pid);
+	if (!leader_gone(pid) || pidfd < 0)
+		goto out;
+	buf = alloc_charged(heap, MIB, pidfd);
+	if (buf < 0 || current_of(first, SYSTEM) != MIB) {
+		ksft_print_msg("charge to a process whose leader exited: %d\n", buf);
+		goto out;
+	}
+	close(buf);
+	if (cg_enter(moved, pid))
+		goto out;
+	buf = alloc_charged(heap, MIB, pidfd);
+	if (buf < 0)
+		goto out;
+	if (current_of(moved, SYSTEM) != MIB || current_of(first, SYSTEM) != 0) {
+		ksft_print_msg("charged to the exited leader's cgroup\n");
+		close(buf);
+		goto out;
+	}
+	close(buf);
+	ret = KSFT_PASS;
+out:
+	stop(pid);
+	close_fds((int[]){ heap, pidfd }, 2);
+	remove_cgroup(first);
+	remove_cgroup(moved);
+	return ret;
+}
+
+/* The controller is cgroup v2 only: a v1 hierarchy cannot take it. */
+static int test_buffer_v2_only(const char *root)
+{
+	char dir[] = "/tmp/buffer_test_v1XXXXXX";
+	int ret = KSFT_FAIL;
+
+	if (!mkdtemp(dir))
+		return KSFT_FAIL;
+	if (mount("buffer_test", dir, "cgroup", 0, "buffer") == 0) {
+		ksft_print_msg("a v1 hierarchy took the buffer controller\n");
+		umount(dir);
+	} else if (errno != EINVAL) {
+		ksft_print_msg("v1 mount: %s, not EINVAL\n", strerror(errno));
+	} else {
+		ret = KSFT_PASS;
+	}
+	rmdir(dir);
 	return ret;
 }
 
@@ -1207,6 +1471,9 @@ static struct buffer_test {
 	T(test_buffer_two_hops),
 	T(test_buffer_charge_errors),
 	T(test_buffer_charge_permissions),
+	T(test_buffer_charge_fd_leader_exited),
+	T(test_buffer_v2_only),
+	T(test_buffer_over_bound),
 	T(test_buffer_trace_events),
 	T(test_buffer_drm_limit),
 	T(test_buffer_drm_import),
