@@ -35,6 +35,9 @@
 #define SYSTEM "heap/system"
 #define CMA "heap/reserved"
 #define VGEM "drm/vgem"
+/* QEMU's GPUs where scripts/run-guest.sh puts them: -vga std, virtio-gpu-pci */
+#define BOCHS "drm/0000:00:02.0"
+#define VIRTIO_GPU "drm/0000:00:04.0"
 #define MIB MB(1L)
 
 /* Allocate from /dev/dma_heap/<heap>; returns the dma-buf fd or -errno. */
@@ -146,13 +149,23 @@ static int test_buffer_file_formats(const char *root)
 		const char *file;
 		const char *want;
 	} files[] = {
-		/* vgem registers first: drivers/gpu links before drivers/dma-buf. */
-		{ "buffer.current", VGEM " 0\n" SYSTEM " 0\n" CMA " 0\n" },
-		{ "buffer.max", VGEM " max\n" SYSTEM " max\n" CMA " max\n" },
-		{ "buffer.peak", VGEM " 0\n" SYSTEM " 0\n" CMA " 0\n" },
-		{ "buffer.events", VGEM " max=0\n" SYSTEM " max=0\n" CMA " max=0\n" },
-		{ "buffer.events.local", VGEM " max=0\n" SYSTEM " max=0\n" CMA " max=0\n" },
+		/*
+		 * The GPUs register first, drivers/gpu linking before
+		 * drivers/dma-buf: vgem, virtio-gpu, bochs (drivers/gpu/drm/tiny).
+		 */
+		{ "buffer.current", VGEM " 0\n" VIRTIO_GPU " 0\n" BOCHS " 0\n"
+				    SYSTEM " 0\n" CMA " 0\n" },
+		{ "buffer.max", VGEM " max\n" VIRTIO_GPU " max\n" BOCHS " max\n"
+				SYSTEM " max\n" CMA " max\n" },
+		{ "buffer.peak", VGEM " 0\n" VIRTIO_GPU " 0\n" BOCHS " 0\n"
+				 SYSTEM " 0\n" CMA " 0\n" },
+		{ "buffer.events", VGEM " max=0\n" VIRTIO_GPU " max=0\n" BOCHS " max=0\n"
+				   SYSTEM " max=0\n" CMA " max=0\n" },
+		{ "buffer.events.local", VGEM " max=0\n" VIRTIO_GPU " max=0\n" BOCHS " max=0\n"
+					 SYSTEM " max=0\n" CMA " max=0\n" },
 		{ "buffer.stat", VGEM " buffers=0 transfers_in=0 transfers_out=0\n"
+				 VIRTIO_GPU " buffers=0 transfers_in=0 transfers_out=0\n"
+				 BOCHS " buffers=0 transfers_in=0 transfers_out=0\n"
 				 SYSTEM " buffers=0 transfers_in=0 transfers_out=0\n"
 				 CMA " buffers=0 transfers_in=0 transfers_out=0\n" },
 	};
