@@ -29,7 +29,11 @@ results=$LOGS/$name.results
 : >"$results"
 
 accel=$("$TOP/scripts/probe-accel.sh")
+# Two real GPUs besides vgem, at the PCI addresses the tests name them by:
+# -vga std (bochs-drm, drm/0000:00:02.0) and virtio-gpu-pci (virtio_gpu,
+# drm/0000:00:04.0, after the default NIC).
 qemu-system-x86_64 -accel "$accel" -m "$mem" -smp 2 -display none -monitor none \
+	-vga std -device virtio-gpu-pci,addr=04.0 \
 	-no-reboot -kernel "$kernel" -initrd "$initrd" \
 	-serial "file:$console" -serial "file:$results" \
 	-append "console=ttyS0 cma=$cma panic=-1 run=$job $*" </dev/null &

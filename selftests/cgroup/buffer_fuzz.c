@@ -257,7 +257,8 @@ int main(int argc, char **argv)
 			 calls);
 	cg_enter_current(root);
 	ksft_test_result(!cg_read(cg, "buffer.current", current, sizeof(current)) &&
-			 !strcmp(current, "drm/vgem 0\nheap/system 0\nheap/reserved 0\n"),
+			 !strcmp(current, "drm/vgem 0\ndrm/0000:00:04.0 0\ndrm/0000:00:02.0 0\n"
+				  "heap/system 0\nheap/reserved 0\n"),
 			 "nothing left charged\n");
 	cg_destroy(cg);
 	free(cg);

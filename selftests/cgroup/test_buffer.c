@@ -37,6 +37,9 @@
 #define SYSTEM "heap/system"
 #define CMA "heap/reserved"
 #define VGEM "drm/vgem"
+/* QEMU's GPUs where scripts/run-guest.sh puts them: -vga std, virtio-gpu-pci */
+#define BOCHS "drm/0000:00:02.0"
+#define VIRTIO_GPU "drm/0000:00:04.0"
 #define MIB MB(1L)
 
 /* Allocate from /dev/dma_heap/<heap>; returns the dma-buf fd or -errno. */
@@ -71,11 +74,6 @@ static const char *heap_of(const char *device)
 	return device + strlen("heap/");
 }
 
-static long current_of(const char *cg, const char *dev)
-{
-	return buffer_value(cg, "buffer.current", dev, NULL);
-}
-
 static int write_max(const char *cgroup, const char *lines)
 {
 	char buf[256];
@@ -98,25 +96,6 @@ static int write_raw(const char *cgroup, const char *file, const char *data,
 	ret = write(fd, data, len) < 0 ? -errno : 0;
 	close(fd);
 	return ret;
-}
-
-static char *make_cgroup(const char *root, const char *name)
-{
-	char *cg = cg_name(root, name);
-
-	if (!cg || cg_create(cg)) {
-		free(cg);
-		return NULL;
-	}
-	return cg;
-}
-
-static void remove_cgroup(char *cg)
-{
-	if (cg) {
-		cg_destroy(cg);
-		free(cg);
-	}
 }
 
 /* The size of the default CMA area, from /proc/meminfo. */
@@ -172,13 +151,23 @@ static int test_buffer_file_formats(const char *root)
 		const char *file;
 		const char *want;
 	} files[] = {
-		/* vgem registers first: drivers/gpu links before drivers/dma-buf. */
-		{ "buffer.current", VGEM " 0\n" SYSTEM " 0\n" CMA " 0\n" },
-		{ "buffer.max", VGEM " max\n" SYSTEM " max\n" CMA " max\n" },
-		{ "buffer.peak", VGEM " 0\n" SYSTEM " 0\n" CMA " 0\n" },
-		{ "buffer.events", VGEM " max=0\n" SYSTEM " max=0\n" CMA " max=0\n" },
-		{ "buffer.events.local", VGEM " max=0\n" SYSTEM " max=0\n" CMA " max=0\n" },
+		/*
+		 * The GPUs register first, drivers/gpu linking before
+		 * drivers/dma-buf: vgem, virtio-gpu, bochs (drivers/gpu/drm/tiny).
+		 */
+		{ "buffer.current", VGEM " 0\n" VIRTIO_GPU " 0\n" BOCHS " 0\n"
+				    SYSTEM " 0\n" CMA " 0\n" },
+		{ "buffer.max", VGEM " max\n" VIRTIO_GPU " max\n" BOCHS " max\n"
+				SYSTEM " max\n" CMA " max\n" },
+		{ "buffer.peak", VGEM " 0\n" VIRTIO_GPU " 0\n" BOCHS " 0\n"
+				 SYSTEM " 0\n" CMA " 0\n" },
+		{ "buffer.events", VGEM " max=0\n" VIRTIO_GPU " max=0\n" BOCHS " max=0\n"
+				   SYSTEM " max=0\n" CMA " max=0\n" },
+		{ "buffer.events.local", VGEM " max=0\n" VIRTIO_GPU " max=0\n" BOCHS " max=0\n"
+					 SYSTEM " max=0\n" CMA " max=0\n" },
 		{ "buffer.stat", VGEM " buffers=0 transfers_in=0 transfers_out=0\n"
+				 VIRTIO_GPU " buffers=0 transfers_in=0 transfers_out=0\n"
+				 BOCHS " buffers=0 transfers_in=0 transfers_out=0\n"
 				 SYSTEM " buffers=0 transfers_in=0 transfers_out=0\n"
 				 CMA " buffers=0 transfers_in=0 transfers_out=0\n" },
 	};
@@ -579,13 +568,6 @@ static int alloc_charged(int heap_fd, size_t len, int charge_fd)
 	};
 
 	return ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0 ? -errno : (int)data.fd;
-}
-
-static int transfer_charge(int buf_fd, int charge_fd)
-{
-	struct dma_buf_transfer_charge arg = { .charge_fd = charge_fd };
-
-	return ioctl(buf_fd, DMA_BUF_IOCTL_TRANSFER_CHARGE, &arg) < 0 ? -errno : 0;
 }
 
 static int open_system_heap(void)
@@ -1313,20 +1295,6 @@ static int dumb_create(int card)
 	return ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create) ? -errno : (int)create.handle;
 }
 
-static int prime_export(int card, int handle)
-{
-	struct drm_prime_handle prime = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
-
-	return ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
-}
-
-static int prime_import(int card, int fd)
-{
-	struct drm_prime_handle prime = { .fd = fd };
-
-	return ioctl(card, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime) ? -errno : (int)prime.handle;
-}
-
 /* In the cgroup: 16 KiB dumb buffers under a 64K max; the 5th is refused. */
 static int fill_vgem(const char *cgroup, void *arg)
 {
@@ -1453,10 +1421,7 @@ out:
 }
 
 #define T(x) { x, #x }
-static struct buffer_test {
-	int (*fn)(const char *root);
-	const char *name;
-} tests[] = {
+static const struct buffer_test tests[] = {
 	T(test_buffer_root_files),
 	T(test_buffer_file_formats),
 	T(test_buffer_max_writes),
@@ -1484,31 +1449,5 @@ static struct buffer_test {
 
 int main(int argc, char **argv)
 {
-	char root[PATH_MAX];
-	size_t i;
-
-	ksft_print_header();
-	ksft_set_plan(ARRAY_SIZE(tests));
-	if (cg_find_unified_root(root, sizeof(root), NULL))
-		ksft_exit_skip("cgroup v2 isn't mounted\n");
-	if (cg_read_strstr(root, "cgroup.controllers", "buffer"))
-		ksft_exit_skip("buffer controller isn't available\n");
-	if (cg_read_strstr(root, "cgroup.subtree_control", "buffer") &&
-	    cg_write(root, "cgroup.subtree_control", "+buffer"))
-		ksft_exit_skip("Failed to enable the buffer controller\n");
-
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
-		switch (tests[i].fn(root)) {
-		case KSFT_PASS:
-			ksft_test_result_pass("%s\n", tests[i].name);
-			break;
-		case KSFT_SKIP:
-			ksft_test_result_skip("%s\n", tests[i].name);
-			break;
-		default:
-			ksft_test_result_fail("%s\n", tests[i].name);
-			break;
-		}
-	}
-	ksft_finished();
+	return buffer_test_main(tests, ARRAY_SIZE(tests));
 }

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
+#include <drm/drm.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,11 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define DEVICE_MAX 64
+#define GPU_LABEL_MAX 100
 #define VALUE_MAX 192
 
 static char root[PATH_MAX];
@@ -226,6 +229,92 @@ static void human(unsigned long long bytes, char *buf, size_t size)
 	snprintf(buf, size, "%.1f%c", v, units[u]);
 }
 
+/* The last component of the symbolic link @path points to, or NULL. */
+static const char *link_name(const char *path, char *buf, size_t size)
+{
+	ssize_t n = readlink(path, buf, size - 1);
+	char *slash;
+
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	return slash ? slash + 1 : buf;
+}
+
+/*
+ * The DRM driver of card @card, asked through its render node, which any
+ * user may open and which makes nobody DRM master; false if it has none.
+ * (The driver of the card's parent device may be another one: virtio-pci
+ * for virtio_gpu.)
+ */
+static bool drm_driver(const char *card, char *name, size_t size)
+{
+	char path[PATH_MAX];
+	struct drm_version version = { .name = name, .name_len = size - 1 };
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+	int fd;
+
+	xsnprintf(path, sizeof(path), "/sys/class/drm/%s/device/drm", card);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		if (strncmp(de->d_name, "renderD", 7))
+			continue;
+		xsnprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(name, 0, size);
+		found = !ioctl(fd, DRM_IOCTL_VERSION, &version);
+		close(fd);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * What users know the DRM device "drm/<dev_name>" by: its card and kernel
+ * driver, as in "card1 bochs-drm", from /sys/class/drm. NULL for other
+ * devices, or one that no card has any more (unbound, its buffers live on).
+ */
+static const char *gpu_label(const char *device, char *label, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX], drv[PATH_MAX];
+	const char *dev_name, *driver;
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+	int num;
+	char end;
+
+	if (strncmp(device, "drm/", 4))
+		return NULL;
+	dir = opendir("/sys/class/drm");
+	if (!dir)
+		return NULL;
+	while (!found && (de = readdir(dir))) {
+		/* cardN, not its connectors (cardN-HDMI-A-1) */
+		if (sscanf(de->d_name, "card%d%c", &num, &end) != 1)
+			continue;
+		xsnprintf(path, sizeof(path), "/sys/class/drm/%s/device", de->d_name);
+		dev_name = link_name(path, target, sizeof(target));
+		if (!dev_name || strcmp(dev_name, device + 4))
+			continue;
+		xsnprintf(path, sizeof(path), "/sys/class/drm/%s/device/driver", de->d_name);
+		/* A device with no driver of its own (vgem) is named for it. */
+		driver = drm_driver(de->d_name, drv, 64) ? drv :
+			 link_name(path, drv, sizeof(drv));
+		snprintf(label, size, "%.32s %.64s", de->d_name, driver ? driver : dev_name);
+		found = true;
+	}
+	closedir(dir);
+	return found ? label : NULL;
+}
+
 /* A byte count as shown: raw, or human-readable; "max" and "-" unchanged. */
 static void show_bytes(const char *value, bool raw, char *buf, size_t size)
 {
@@ -271,11 +360,11 @@ static int cmd_get(int argc, char **argv)
 	}
 	nstat = read_keyed(dir, "buffer.stat", &stat);
 
-	printf("%-24s %14s %14s %14s %8s %8s\n", "DEVICE", "CURRENT", "MAX", "PEAK",
-	       "EVENTS", "BUFFERS");
+	printf("%-24s %14s %14s %14s %8s %8s %s\n", "DEVICE", "CURRENT", "MAX", "PEAK",
+	       "EVENTS", "BUFFERS", "GPU");
 	for (int i = 0; i < ncur; i++) {
-		const char *d = cur[i].device, *ev, *st;
-		char evbuf[32] = "-", bufs[32] = "-";
+		const char *d = cur[i].device, *ev, *st, *gpu;
+		char evbuf[32] = "-", bufs[32] = "-", label[GPU_LABEL_MAX];
 
 		ev = nevents > 0 ? keyed_value(events, nevents, d) : NULL;
 		st = nstat > 0 ? keyed_value(stat, nstat, d) : NULL;
@@ -283,10 +372,11 @@ static int cmd_get(int argc, char **argv)
 			keyed_field(ev, "max", evbuf, sizeof(evbuf));
 		if (st)
 			keyed_field(st, "buffers", bufs, sizeof(bufs));
-		printf("%-24s %14s %14s %14s %8s %8s\n", d, cur[i].value,
+		gpu = gpu_label(d, label, sizeof(label));
+		printf("%-24s %14s %14s %14s %8s %8s %s\n", d, cur[i].value,
 		       nmax > 0 && keyed_value(max, nmax, d) ? keyed_value(max, nmax, d) : "-",
 		       npeak > 0 && keyed_value(peak, npeak, d) ? keyed_value(peak, npeak, d) : "-",
-		       evbuf, bufs);
+		       evbuf, bufs, gpu ? gpu : "-");
 	}
 	free(cur);
 	free(max);
@@ -735,10 +825,18 @@ static void print_holders(const struct buffer *b, char sep)
 static void print_buffer(const struct buffer *b, enum format fmt, const char *reason,
 			 bool *first)
 {
+	char label[GPU_LABEL_MAX], device[DEVICE_MAX + GPU_LABEL_MAX + 4];
+	const char *gpu = gpu_label(b->device, label, sizeof(label));
+
 	switch (fmt) {
 	case TABLE:
+		/* The card and driver next to a DRM device, for people. */
+		if (gpu)
+			snprintf(device, sizeof(device), "%s (%s)", b->device, gpu);
+		else
+			snprintf(device, sizeof(device), "%s", or_dash(b->device));
 		printf("%-10lu %12llu %-14s %-16s %-24s ", b->ino, b->size, or_dash(b->exporter),
-		       or_dash(b->device), or_dash(b->cgroup));
+		       device, or_dash(b->cgroup));
 		print_holders(b, ' ');
 		if (reason)
 			printf("  %s", reason);
@@ -757,6 +855,10 @@ static void print_buffer(const struct buffer *b, enum format fmt, const char *re
 		json_string(b->exporter);
 		fputs(", \"device\": ", stdout);
 		json_string(b->device);
+		if (gpu) {
+			fputs(", \"gpu\": ", stdout);
+			json_string(gpu);
+		}
 		fputs(", \"cgroup\": ", stdout);
 		json_string(b->cgroup);
 		fputs(", \"holders\": [", stdout);

@@ -14,7 +14,7 @@ until_current() {
 dmabuf_fd() { ls -l /proc/$1/fd | awk '/dmabuf/ {print $9; exit}'; }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..25"
 grep -qw buffer $cg/cgroup.subtree_control || echo +buffer >$cg/cgroup.subtree_control
 for g in cli cli_moved cli_gone other; do mkdir -p $cg/$g; done
 
@@ -32,6 +32,16 @@ check "get MAX, PEAK, BUFFERS" \
 	"8388608 3145728 3"
 check "get on the root has no limit columns" \
 	"$(buffer-cg get / | awk '$1 == "heap/system" {print $3, $4}')" "- -"
+# A DRM device: its card and driver next to its name (drm/<PCI address>).
+bochs=$(ls /sys/bus/pci/drivers/bochs-drm | grep '^0000:')
+check "get names a PCI GPU's card and driver" \
+	"$(buffer-cg get / | awk -v d="drm/$bochs" '$1 == d {print $8}')" bochs-drm
+check "get names virtio-gpu's DRM driver, not its PCI device's" \
+	"$(buffer-cg get / | awk -v d="drm/$(ls /sys/bus/pci/drivers/virtio-pci | grep '^0000:')" \
+		'$1 == d {print $8}')" virtio_gpu
+check "get names vgem's card" \
+	"$(buffer-cg get / | awk '$1 == "drm/vgem" {print $7, $8}')" \
+	"$(basename /sys/devices/platform/vgem/drm/card*) vgem"
 
 # top -b
 check "top -b shows the cgroup's usage in bytes" \
