@@ -10,7 +10,9 @@
       Count the test cases of every DIR/*.tap (TAP or KTAP: leaves only, so
       a suite's own result line is not counted twice), print a line per file,
       "N skipped" if any were, and last "N passed, N failed", the line CI
-      reads. Exit 1 on any failure or if nothing ran.
+      reads. Exit 1 on any failure or if nothing ran. Only "ok ... # SKIP"
+      is a skip: "not ok" is a failure whatever its message says, and a file
+      with neither a result nor a plan is a failure of its own.
 """
 import os
 import re
@@ -18,7 +20,8 @@ import sys
 
 RESULT = re.compile(r'^(\s*)(ok|not ok)\b\s*\d*\s*-?\s*(.*)$')
 PLAN = re.compile(r'^1\.\.(\d+)')
-SKIP = re.compile(r'#\s*SKIP', re.IGNORECASE)
+# The directive of an "ok" line: "# SKIP" after its description.
+SKIP = re.compile(r'#\s*SKIP\b', re.IGNORECASE)
 
 
 def split_guest(results, listfile, outdir):
@@ -76,15 +79,22 @@ def count(path):
             top += 1
         if i > 0 and results[i - 1][0] > depth:
             continue  # a parent: its children were counted
-        if SKIP.search(rest):
+        if status == 'not ok':
+            failed += 1  # "not ok ... # SKIP" too: a skip must not hide it
+        elif SKIP.search(rest):
             skipped += 1
-        elif status == 'ok':
-            passed += 1
         else:
-            failed += 1
+            passed += 1
     if plan is not None and top < plan:
         failed += plan - top  # planned cases that never reported
+    if plan is None and not results:
+        failed += 1  # an empty or garbled file: nothing ran
     return passed, failed, skipped
+
+
+def is_empty(path):
+    with open(path, errors='replace') as f:
+        return not any(RESULT.match(l) or PLAN.match(l) for l in f)
 
 
 def summary(directories):
@@ -96,6 +106,8 @@ def summary(directories):
         p, f, s = count(path)
         total = [total[0] + p, total[1] + f, total[2] + s]
         print('  %-34s %4d passed %4d failed %4d skipped' % (name[:-4], p, f, s))
+        if (p, f, s) == (0, 1, 0) and is_empty(path):
+            print('    not ok %s: no results and no plan' % name[:-4])
     if total[2]:
         print('%d skipped' % total[2])
     print('%d passed, %d failed' % (total[0], total[1]))

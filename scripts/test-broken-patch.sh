@@ -11,7 +11,16 @@ victim=$(series_patches | tail -n 1)
 # Change a context line of the first hunk, as an upstream change would.
 awk '!done && /^ [^ ]/ {sub(/^ /, " BROKEN "); done = 1} {print}' \
 	"$PATCHES/$victim" >"$broken/$victim"
-before=$(cat "$BUILD/managed-files" 2>/dev/null | md5sum)
+# The prepared tree's content: every file the overlay and series manage.
+# Both must exist: comparing two absent trees proves nothing.
+tree_sum() {
+	[ -s "$BUILD/managed-files" ] && [ -d "$TREE" ] || return 1
+	(cd "$TREE" && xargs -d '\n' md5sum -- <"$BUILD/managed-files") | md5sum
+}
+if ! before=$(tree_sum); then
+	echo "not ok 1 a broken patch is refused: no prepared tree to compare ($TREE, $BUILD/managed-files)"
+	exit 1
+fi
 if out=$(PATCHES=$broken "$TOP/scripts/prepare-tree.sh" 2>&1); then
 	echo "not ok 1 a broken patch is refused: prepare-tree succeeded"
 	exit 1
@@ -21,8 +30,7 @@ if ! grep -q "$victim does not apply cleanly" <<<"$out"; then
 	exit 1
 fi
 echo "ok 1 a broken patch is refused with a message naming it"
-after=$(cat "$BUILD/managed-files" 2>/dev/null | md5sum)
-if [ "$before" = "$after" ]; then
+if after=$(tree_sum) && [ "$before" = "$after" ]; then
 	echo "ok 2 ...and the prepared tree is left as it was"
 else
 	echo "not ok 2 ...and the prepared tree is left as it was"

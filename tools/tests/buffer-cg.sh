@@ -14,7 +14,7 @@ until_current() {
 dmabuf_fd() { ls -l /proc/$1/fd | awk '/dmabuf/ {print $9; exit}'; }
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..26"
 grep -qw buffer $cg/cgroup.subtree_control || echo +buffer >$cg/cgroup.subtree_control
 for g in cli cli_moved cli_gone other; do mkdir -p $cg/$g; done
 
@@ -24,9 +24,9 @@ check "set writes buffer.max" "$(value cli heap/system buffer.max)" 8388608
 in_cgroup cli buffer-client --direct --size 1M --count 3 --hold >/dev/null
 holder=$!
 until_current cli 3145728
-check "get CURRENT equals buffer.current" \
-	"$(buffer-cg get cli | awk '$1 == "heap/system" {print $2}')" \
-	"$(value cli heap/system buffer.current)"
+check "get CURRENT is the 3 MiB the holder allocated" \
+	"$(buffer-cg get cli | awk '$1 == "heap/system" {print $2}')" 3145728
+check "...and so is buffer.current" "$(value cli heap/system buffer.current)" 3145728
 check "get MAX, PEAK, BUFFERS" \
 	"$(buffer-cg get /sys/fs/cgroup/cli | awk '$1 == "heap/system" {print $3, $4, $6}')" \
 	"8388608 3145728 3"
@@ -58,8 +58,10 @@ check "dump names the holder and its fds" \
 	"$(echo "$line" | cut -d, -f6 | grep -c "^$holder(buffer-client):fd")" 1
 check "dump --pid lists exactly the holder's buffers" \
 	"$(buffer-cg dump --pid $holder -o csv | tail -n +2 | wc -l)" 3
+# A header and only that: an empty output, a failed command, is no match.
 check "dump --cgroup filters by charged cgroup" \
-	"$(buffer-cg dump --cgroup other -o csv | tail -n +2 | wc -l)" 0
+	"$(buffer-cg dump --cgroup other -o csv | cut -d, -f1 | tr '\n' ' ')/$(buffer-cg dump --cgroup cli -o csv | tail -n +2 | cut -d, -f2,5 | sort -u)" \
+	"inode /1048576,/cli"
 check "dump -o json is an array of buffers" \
 	"$(buffer-cg dump --pid $holder -o json | grep -c '"device": "heap/system", "cgroup": "/cli"')" 3
 check "fdinfo and dump agree on the charged cgroup" \

@@ -8,7 +8,7 @@ want=$1
 size=$((8 * 1024 * 1024))
 
 echo "TAP version 13"
-echo "1..2"
+echo "1..3"
 param=$(cat /sys/module/dma_heap/parameters/mem_accounting)
 check "dma_heap.mem_accounting reads $want" "$param" "$([ "$want" = on ] && echo Y || echo N)"
 
@@ -16,10 +16,16 @@ grep -qw memory $cg/cgroup.subtree_control || echo +memory >$cg/cgroup.subtree_c
 mkdir -p $cg/memacct
 in_cgroup memacct buffer-client --direct --size 8M --count 1 --hold >/dev/null
 holder=$!
+# The holder's dma-buf, from its fdinfo (which the controller does not
+# write): without it, "not in memory.current" would prove nothing.
+held=
 for _ in $(seq 100); do
-	ls -l /proc/$holder/fd 2>/dev/null | grep -q dmabuf && break
+	fd=$(ls -l /proc/$holder/fd 2>/dev/null | awk '/dmabuf/ {print $9; exit}')
+	[ -n "$fd" ] && held=$(awk '$1 == "size:" {print $2}' /proc/$holder/fdinfo/$fd) &&
+		[ -n "$held" ] && break
 	sleep 0.1
 done
+check "the holder holds an 8M dma-buf" "$held" "$size"
 used=$(cat $cg/memacct/memory.current)
 if [ "$want" = on ]; then
 	[ "$used" -ge "$size" ] && ok "an 8M buffer counts in memory.current ($used)" ||
