@@ -8,6 +8,7 @@
 #ifndef _LINUX_BUFFER_CG_H
 #define _LINUX_BUFFER_CG_H
 
+#include <linux/compiler.h>
 #include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/types.h>
@@ -90,7 +91,8 @@ void buffer_cg_charge_show_fdinfo(struct seq_file *m,
  */
 static inline bool buffer_cg_charged(const struct buffer_cg_charge *charge)
 {
-	return charge->pool;
+	/* A transfer may move the charge meanwhile, never remove it. */
+	return READ_ONCE(charge->pool);
 }
 
 #else /* CONFIG_CGROUP_BUFFER */

@@ -40,6 +40,7 @@
 #include <linux/capability.h>
 #include <linux/cgroup.h>
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/ctype.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -180,8 +181,8 @@ struct buffer_cg_dev_state {
  * write returns. So a charge from the stock, which checks no limit, never
  * takes a cgroup over one: the bytes it takes were charged within the
  * limits in force. Retiring a pool (rmdir, unregistration) only queues the
- * drain: nothing new is charged to it through a stock meanwhile, and the
- * files discount what the stocks keep.
+ * drain: a stock holds its pool, so nothing is freed under it meanwhile,
+ * and the files discount what the stocks keep.
  */
 struct buffer_cg_stock {
 	local_lock_t lock;
@@ -358,8 +359,9 @@ static void stocks_kept(struct buffer_cg_pool *pool, long *bytes,
 		if (!kept || !pool_in_subtree(kept, pool->cg, pool->dev))
 			continue;
 		*bytes += READ_ONCE(stock->bytes);
+		/* The records' holders, and the stock's own. */
 		if (kept == pool)
-			*holders += READ_ONCE(stock->holders);
+			*holders += READ_ONCE(stock->holders) + 1;
 	}
 	rcu_read_unlock();
 }
@@ -568,7 +570,8 @@ static struct buffer_cg_pool *pool_try_charge(struct buffer_cg_pool *pool,
 	for (p = pool; p != stop; p = p->parent) {
 		long new = atomic_long_add_return(size, &p->usage);
 
-		if (new > READ_ONCE(p->max)) {
+		/* Both are at most LONG_MAX: a sum past it wraps negative. */
+		if (new < 0 || new > READ_ONCE(p->max)) {
 			atomic_long_sub(size, &p->usage);
 			failed = p;
 			goto refused;
@@ -606,7 +609,7 @@ static void stock_drain(struct buffer_cg_stock *stock)
 	stock->cg = NULL;
 	stock->state = NULL;
 	pool_uncharge(pool, NULL, stock->bytes);
-	pool_put_holders(pool, stock->holders);
+	pool_put_holders(pool, stock->holders + 1);
 	WRITE_ONCE(stock->bytes, 0);
 	WRITE_ONCE(stock->holders, 0);
 }
@@ -637,19 +640,18 @@ static bool stocks_drain(struct buffer_cg *cg, struct buffer_cg_dev_state *state
 	bool drained = false;
 	int cpu;
 
+	/* Pairs with stock_switch(): after the new limit or state is stored. */
+	smp_mb();
+	/* An offline CPU's stock is empty: see buffer_cg_cpu_dead(). */
 	cpus_read_lock();
 	rcu_read_lock();
-	for_each_possible_cpu(cpu) {
+	for_each_online_cpu(cpu) {
 		stock = per_cpu_ptr(&buffer_cg_stock, cpu);
 		kept = READ_ONCE(stock->pool);
 		if (!kept || !pool_in_subtree(kept, cg, state))
 			continue;
 		drained = true;
-		if (cpu_online(cpu))
-			queue_work_on(cpu, system_highpri_wq, &stock->drain_work);
-		else
-			/* Off line, and kept so by cpus_read_lock(). */
-			stock_drain(stock);
+		queue_work_on(cpu, system_highpri_wq, &stock->drain_work);
 	}
 	rcu_read_unlock();
 	for_each_online_cpu(cpu)
@@ -706,9 +708,21 @@ static noinline bool stock_switch(struct buffer_cg_stock *stock,
 	if (!pool_may_stock(pool))
 		return false;
 	stock_drain(stock);
+	/* Its own holder keeps the pool while bytes stay without records. */
+	if (!atomic_long_inc_not_zero(&pool->holders))
+		return false;
 	stock->cg = pool->cg;
 	stock->state = pool->dev;
 	WRITE_ONCE(stock->pool, pool);
+	/*
+	 * Pairs with stocks_drain(): either a limit writer or retirer finds
+	 * this stock keeping the pool, or this finds its new limit or state.
+	 */
+	smp_mb();
+	if (!pool_may_stock(pool)) {
+		stock_drain(stock);
+		return false;
+	}
 	return true;
 }
 
@@ -849,12 +863,38 @@ int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 		return PTR_ERR(pool);
 	ret = pool_charge(pool, NULL, usage);
 	trace_buffer_cg_charge(pool, usage, ret);
-	if (!ret)
-		atomic_long_add(usage, &pool->raw);
+	/*
+	 * Fully ordered, as unregistration's xchg() after it clears the
+	 * device: one of the two finds the bytes it must uncharge.
+	 */
+	if (!ret && atomic_long_add_return(usage, &pool->raw) &&
+	    unlikely(!READ_ONCE(pool->dev->dev))) {
+		pool_uncharge(pool, NULL, atomic_long_xchg(&pool->raw, 0));
+		ret = -ENODEV;
+	}
 	pool_put_holders(pool, 1);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(buffer_cg_try_charge);
+
+/*
+ * Take @usage bytes out of what buffer_cg_try_charge() charged to @pool,
+ * never more than it holds: a driver that uncharges after unregistering
+ * and registering its device again must not uncharge others' bytes.
+ */
+static bool pool_take_raw(struct buffer_cg_pool *pool, u64 usage)
+{
+	long raw = atomic_long_read(&pool->raw);
+
+	do {
+		if (raw < usage) {
+			pr_warn_ratelimited("buffer_cg: %s: %llu bytes uncharged, %ld charged\n",
+					    pool->dev->name, usage, raw);
+			return false;
+		}
+	} while (!atomic_long_try_cmpxchg(&pool->raw, &raw, raw - usage));
+	return true;
+}
 
 /**
  * buffer_cg_uncharge() - undo buffer_cg_try_charge()
@@ -863,7 +903,7 @@ EXPORT_SYMBOL_GPL(buffer_cg_try_charge);
  * @usage: bytes to uncharge
  *
  * Does nothing once @dev is unregistered: unregistration uncharged what was
- * left. Must not race with buffer_cg_unregister_device().
+ * left. Never uncharges more than buffer_cg_try_charge() charged to @cg.
  *
  * Context: Any context.
  */
@@ -879,8 +919,7 @@ void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 	rcu_read_lock();
 	state = rcu_dereference(dev->state);
 	pool = state ? pool_lookup(cg, state->id) : NULL;
-	if (pool && !WARN_ON_ONCE(pool->dev != state)) {
-		WARN_ON_ONCE(atomic_long_sub_return(usage, &pool->raw) < 0);
+	if (pool && pool_take_raw(pool, usage)) {
 		pool_uncharge(pool, NULL, usage);
 		trace_buffer_cg_uncharge(pool, usage, 0);
 	}
@@ -1194,36 +1233,61 @@ EXPORT_SYMBOL_GPL(buffer_cg_put);
 /*
  * An internal cgroup2 mount. A pidfd names a cgroup through no mount, but
  * cgroup_may_migrate_current() checks cgroup.procs files as inodes of a
- * superblock, for the LSMs' sake: this one serves for pidfds. Mounted
- * before userspace can mount cgroup2, so it applies no mount options over
- * the user's.
+ * superblock, for the LSMs' sake: this one serves for pidfds. Mounted on
+ * first use, by a kworker so that it gets the initial namespaces and
+ * credentials whoever asks, and kept: a system that names charge targets by
+ * pidfd has cgroup2 mounted anyway.
  */
 static struct vfsmount *buffer_cg_mnt;
 
-static int __init buffer_cg_mount(void)
+static void buffer_cg_mount(struct work_struct *work)
 {
-	struct file_system_type *type = get_fs_type("cgroup2");
+	struct file_system_type *type;
 	struct vfsmount *mnt;
 
+	if (buffer_cg_mnt)
+		return;
+	type = get_fs_type("cgroup2");
 	if (!type)
-		return -ENODEV;
+		return;
 	mnt = kern_mount(type);
 	put_filesystem(type);
-	if (IS_ERR(mnt))
-		return PTR_ERR(mnt);
-	buffer_cg_mnt = mnt;
+	if (!IS_ERR(mnt))
+		smp_store_release(&buffer_cg_mnt, mnt);
+}
+static DECLARE_WORK(buffer_cg_mount_work, buffer_cg_mount);
+
+/* The superblock to check a pidfd's cgroup through, or NULL. */
+static struct super_block *buffer_cg_pidfd_sb(void)
+{
+	struct vfsmount *mnt = smp_load_acquire(&buffer_cg_mnt);
+
+	if (!mnt) {
+		/* The work is the only writer: it runs once at a time. */
+		schedule_work(&buffer_cg_mount_work);
+		flush_work(&buffer_cg_mount_work);
+		mnt = smp_load_acquire(&buffer_cg_mnt);
+	}
+	return mnt ? mnt->mnt_sb : NULL;
+}
+
+/* Give back a dead CPU's stock, which no drain work can reach any more. */
+static int buffer_cg_cpu_dead(unsigned int cpu)
+{
+	stock_drain(per_cpu_ptr(&buffer_cg_stock, cpu));
 	return 0;
 }
-late_initcall(buffer_cg_mount);
 
 static int __init buffer_cg_stock_init(void)
 {
-	int cpu;
+	int cpu, ret;
 
 	for_each_possible_cpu(cpu)
 		INIT_WORK(&per_cpu_ptr(&buffer_cg_stock, cpu)->drain_work,
 			  stock_drain_work);
-	return 0;
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "cgroup/buffer:dead",
+					NULL, buffer_cg_cpu_dead);
+	return ret < 0 ? ret : 0;
 }
 core_initcall(buffer_cg_stock_init);
 
@@ -1239,16 +1303,17 @@ static int buffer_cg_may_charge(struct cgroup *dst, struct super_block *sb)
 {
 	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
 	bool own;
+	int ret;
 
 	rcu_read_lock();
 	own = task_dfl_cgroup(current) == dst;
 	rcu_read_unlock();
 	if (own || ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
 		return 0;
-	if (sb && cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp) &&
-	    !cgroup_may_migrate_current(dst, sb))
-		return 0;
-	return -EPERM;
+	if (!sb || !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
+		return -EPERM;
+	ret = cgroup_may_migrate_current(dst, sb);
+	return ret == -ENOMEM ? ret : ret ? -EPERM : 0;
 }
 
 /*
@@ -1291,7 +1356,7 @@ static struct cgroup *buffer_cg_fd_cgroup(struct file *file,
 
 	pid = pidfd_pid(file);
 	if (!IS_ERR(pid)) {
-		*sb = buffer_cg_mnt ? buffer_cg_mnt->mnt_sb : NULL;
+		*sb = buffer_cg_pidfd_sb();
 		return buffer_cg_pid_cgroup(pid);
 	}
 
@@ -1474,7 +1539,7 @@ int buffer_cg_register_device(struct buffer_cg_device *dev)
 	list_add_tail(&state->node, &buffer_cg_devices);
 bind:
 	state->capacity = dev->capacity;
-	state->dev = dev;
+	WRITE_ONCE(state->dev, dev);
 	list_for_each_entry(pool, &state->pools, dev_node)
 		pool_set_live(pool, pool->cg->online);
 	rcu_assign_pointer(dev->state, state);
@@ -1533,7 +1598,8 @@ void buffer_cg_unregister_device(struct buffer_cg_device *dev)
 		mutex_unlock(&buffer_cg_mutex);
 		return;
 	}
-	state->dev = NULL;
+	/* Read by buffer_cg_try_charge(): see there. */
+	WRITE_ONCE(state->dev, NULL);
 	RCU_INIT_POINTER(dev->state, NULL);
 	list_for_each_entry(pool, &state->pools, dev_node) {
 		pool_drop_raw_locked(pool);

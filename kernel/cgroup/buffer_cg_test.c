@@ -946,7 +946,7 @@ struct test_unplug_charger {
 	struct buffer_cg_device *dev;
 	atomic_t stop;
 	struct completion done;
-	int charged, refused, failed;
+	int charged, refused, failed, elsewhere;
 };
 
 static int test_unplug_charger_fn(void *data)
@@ -959,6 +959,9 @@ static int test_unplug_charger_fn(void *data)
 		ret = buffer_cg_charge(&charge, c->cg, c->dev, SZ_4K);
 		if (!ret) {
 			c->charged++;
+			/* The id of a device gone is another's: not its pool. */
+			if (strcmp(charge.pool->dev->name, c->dev->name))
+				c->elsewhere++;
 			buffer_cg_charge_release(&charge);
 		} else if (ret == -ENODEV) {
 			c->refused++;
@@ -999,8 +1002,10 @@ static void buffer_cg_test_unregister_race(struct kunit *test)
 	for (i = 0; i < 100; i++) {
 		buffer_cg_unregister_device(&dev);
 		/* Takes the id the device had, once its state is gone. */
-		if (!buffer_cg_register_device(&other))
+		if (!buffer_cg_register_device(&other)) {
+			KUNIT_EXPECT_EQ(test, test_set_limits(cg, "kunit/unplug-other 1M"), 0);
 			buffer_cg_unregister_device(&other);
+		}
 		KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 		usleep_range(50, 100);
 	}
@@ -1008,6 +1013,7 @@ static void buffer_cg_test_unregister_race(struct kunit *test)
 		atomic_set(&c[i].stop, 1);
 		wait_for_completion(&c[i].done);
 		KUNIT_EXPECT_EQ(test, c[i].failed, 0);
+		KUNIT_EXPECT_EQ(test, c[i].elsewhere, 0);
 		KUNIT_EXPECT_GT(test, c[i].charged, 0);
 	}
 	buffer_cg_unregister_device(&dev);
@@ -1050,6 +1056,134 @@ static void buffer_cg_test_stock_drain_scope(struct kunit *test)
 	test_cg_free(root);
 }
 
+/* What buffer_cg_charge_release() does when this CPU's stock refuses. */
+static void test_release_elsewhere(struct buffer_cg_charge *charge)
+{
+	pool_uncharge(charge->pool, NULL, charge->size);
+	pool_put_holders(charge->pool, 1);
+	memset(charge, 0, sizeof(*charge));
+}
+
+/*
+ * A stock holds the pool it keeps bytes of, even when no record it took
+ * back is left: removing the cgroup only queues the drain, and the pool
+ * must outlive it.
+ */
+static void buffer_cg_test_stock_holds_pool(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/stock-hold" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	struct buffer_cg_charge big, small;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	migrate_disable();
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&big, cg, &dev, SZ_128K), 0);
+	buffer_cg_charge_release(&big);
+	/* From the stock: it keeps 124K and no record's holder. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&small, cg, &dev, SZ_4K), 0);
+	test_cg_offline(cg);
+	/* The record goes on another CPU, whose stock takes no retired pool. */
+	test_release_elsewhere(&small);
+	KUNIT_EXPECT_GT(test, test_holders(cg, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_usage(cg, &dev), SZ_128K - SZ_4K);
+	migrate_enable();
+	test_stocks_flush();
+	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_usage(cg, &dev), 0);
+
+	buffer_cg_unregister_device(&dev);
+	test_wait_device_gone(test, "kunit/stock-hold");
+	test_cg_free(cg);
+	test_cg_free(root);
+}
+
+/*
+ * An uncharge after the device was unregistered and registered again takes
+ * nothing that buffer_cg_try_charge() did not charge.
+ */
+static void buffer_cg_test_raw_late_uncharge(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/raw-late" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	struct buffer_cg_charge kept;
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	/* A record keeps the device's state, and its pools, across. */
+	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&kept, cg, &dev, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_try_charge(cg, &dev, SZ_8K), 0);
+	buffer_cg_unregister_device(&dev);
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	buffer_cg_uncharge(cg, &dev, SZ_8K);
+	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), SZ_4K);
+
+	buffer_cg_charge_release(&kept);
+	buffer_cg_unregister_device(&dev);
+	test_wait_device_gone(test, "kunit/raw-late");
+	test_cg_free(cg);
+	test_cg_free(root);
+}
+
+struct test_raw_charger {
+	struct buffer_cg *cg;
+	struct buffer_cg_device *dev;
+	atomic_t stop;
+	struct completion done;
+	int charged;
+};
+
+static int test_raw_charger_fn(void *data)
+{
+	struct test_raw_charger *c = data;
+
+	while (!atomic_read(&c->stop)) {
+		if (!buffer_cg_try_charge(c->cg, c->dev, SZ_4K))
+			c->charged++;
+		cond_resched();
+	}
+	complete(&c->done);
+	return 0;
+}
+
+/*
+ * buffer_cg_try_charge() racing with unregistration: whatever it charged
+ * that the driver can no longer uncharge, one of the two uncharges.
+ */
+static void buffer_cg_test_raw_unregister_race(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/raw-race" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *cg = test_cg_create(test, root);
+	struct test_raw_charger c = { .cg = cg, .dev = &dev };
+	struct buffer_cg_charge kept;
+	struct buffer_cg_pool *pool;
+	struct task_struct *t;
+	int round;
+
+	for (round = 0; round < 20; round++) {
+		KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+		KUNIT_ASSERT_EQ(test, buffer_cg_charge(&kept, cg, &dev, SZ_4K), 0);
+		pool = test_pool(cg, &dev);
+		atomic_set(&c.stop, 0);
+		init_completion(&c.done);
+		t = kthread_run(test_raw_charger_fn, &c, "buffer_cg_raw");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		usleep_range(100, 200);
+		buffer_cg_unregister_device(&dev);
+		atomic_set(&c.stop, 1);
+		wait_for_completion(&c.done);
+		/* The record's 4K, and none of the raw charges. */
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->usage), SZ_4K);
+		buffer_cg_charge_release(&kept);
+		test_stocks_flush();
+		test_wait_device_gone(test, "kunit/raw-race");
+	}
+	KUNIT_EXPECT_GT(test, c.charged, 0);
+	test_cg_free(cg);
+	test_cg_free(root);
+}
+
 static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_device_names),
 	KUNIT_CASE(buffer_cg_test_parse_value),
@@ -1069,6 +1203,9 @@ static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE_SLOW(buffer_cg_test_reregister_race),
 	KUNIT_CASE_SLOW(buffer_cg_test_unregister_race),
 	KUNIT_CASE(buffer_cg_test_stock_drain_scope),
+	KUNIT_CASE(buffer_cg_test_stock_holds_pool),
+	KUNIT_CASE(buffer_cg_test_raw_late_uncharge),
+	KUNIT_CASE_SLOW(buffer_cg_test_raw_unregister_race),
 	{}
 };
 
