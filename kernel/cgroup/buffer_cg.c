@@ -1233,43 +1233,28 @@ EXPORT_SYMBOL_GPL(buffer_cg_put);
 /*
  * An internal cgroup2 mount. A pidfd names a cgroup through no mount, but
  * cgroup_may_migrate_current() checks cgroup.procs files as inodes of a
- * superblock, for the LSMs' sake: this one serves for pidfds. Mounted on
- * first use, by a kworker so that it gets the initial namespaces and
- * credentials whoever asks, and kept: a system that names charge targets by
- * pidfd has cgroup2 mounted anyway.
+ * superblock, for the LSMs' sake: this one serves for pidfds. Mounted at
+ * boot, before userspace mounts cgroup2: every cgroup2 mount applies its
+ * options (nsdelegate, ...) to the hierarchy, and a later one would clear
+ * the user's.
  */
 static struct vfsmount *buffer_cg_mnt;
 
-static void buffer_cg_mount(struct work_struct *work)
+static int __init buffer_cg_mount(void)
 {
-	struct file_system_type *type;
+	struct file_system_type *type = get_fs_type("cgroup2");
 	struct vfsmount *mnt;
 
-	if (buffer_cg_mnt)
-		return;
-	type = get_fs_type("cgroup2");
 	if (!type)
-		return;
+		return -ENODEV;
 	mnt = kern_mount(type);
 	put_filesystem(type);
-	if (!IS_ERR(mnt))
-		smp_store_release(&buffer_cg_mnt, mnt);
+	if (IS_ERR(mnt))
+		return PTR_ERR(mnt);
+	buffer_cg_mnt = mnt;
+	return 0;
 }
-static DECLARE_WORK(buffer_cg_mount_work, buffer_cg_mount);
-
-/* The superblock to check a pidfd's cgroup through, or NULL. */
-static struct super_block *buffer_cg_pidfd_sb(void)
-{
-	struct vfsmount *mnt = smp_load_acquire(&buffer_cg_mnt);
-
-	if (!mnt) {
-		/* The work is the only writer: it runs once at a time. */
-		schedule_work(&buffer_cg_mount_work);
-		flush_work(&buffer_cg_mount_work);
-		mnt = smp_load_acquire(&buffer_cg_mnt);
-	}
-	return mnt ? mnt->mnt_sb : NULL;
-}
+late_initcall(buffer_cg_mount);
 
 /* Give back a dead CPU's stock, which no drain work can reach any more. */
 static int buffer_cg_cpu_dead(unsigned int cpu)
@@ -1356,7 +1341,7 @@ static struct cgroup *buffer_cg_fd_cgroup(struct file *file,
 
 	pid = pidfd_pid(file);
 	if (!IS_ERR(pid)) {
-		*sb = buffer_cg_pidfd_sb();
+		*sb = buffer_cg_mnt ? buffer_cg_mnt->mnt_sb : NULL;
 		return buffer_cg_pid_cgroup(pid);
 	}
 
