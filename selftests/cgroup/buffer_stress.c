@@ -365,6 +365,14 @@ static bool in_subtree(const char *cgroup, const char *subtree)
 	return !strncmp(cgroup, subtree, len) && (cgroup[len] == '/' || !cgroup[len]);
 }
 
+/* Scan the value after @key in @info with @fmt into @out; 1 if found. */
+static int field(const char *info, const char *key, const char *fmt, void *out)
+{
+	const char *p = strstr(info, key);
+
+	return p && sscanf(p + strlen(key), fmt, out) == 1;
+}
+
 /*
  * The buffers the paused workers hold, from their fdinfo, added to @held
  * (per group of groups[], then the root, per device). Return: how many, or
@@ -383,7 +391,6 @@ static long add_held(pid_t pid, long held[NGROUPS + 1][NDEV])
 		return -1;
 	while ((e = readdir(d))) {
 		unsigned long size = 0;
-		char *p;
 		int dev;
 
 		if (e->d_name[0] == '.')
@@ -395,12 +402,9 @@ static long add_held(pid_t pid, long held[NGROUPS + 1][NDEV])
 		}
 		if (!strstr(info, "\nexp_name:"))
 			continue;	/* not a dma-buf */
-		p = strstr(info, "\nsize:");
-		if (!p || sscanf(p, "\nsize: %lu", &size) != 1 ||
-		    !(p = strstr(info, "\ncharge_device:")) ||
-		    sscanf(p, "\ncharge_device: %63s", device) != 1 ||
-		    !(p = strstr(info, "\ncharge_cgroup:")) ||
-		    sscanf(p, "\ncharge_cgroup: %4095s", cgroup) != 1) {
+		if (!field(info, "\nsize:", " %lu", &size) ||
+		    !field(info, "\ncharge_device:", " %63s", device) ||
+		    !field(info, "\ncharge_cgroup:", " %4095s", cgroup)) {
 			ksft_print_msg("worker %d fd %s: a dma-buf without a charge:\n%s",
 				       pid, e->d_name, info);
 			n = -1;
@@ -470,18 +474,22 @@ static int hold_check(pid_t *pids, int nworkers, long *nheld)
 	for (int g = 0; g <= NGROUPS; g++)
 		for (int d = 0; d < NDEV; d++) {
 			char path[PATH_MAX];
-			long cur = buffer_value(g < NGROUPS ? group_path(groups[g], path, sizeof(path)) :
-							      root, "buffer.current", devices[d], NULL);
+			const char *cg = root;
+			long cur;
+
+			if (g < NGROUPS)
+				cg = group_path(groups[g], path, sizeof(path));
+			cur = buffer_value(cg, "buffer.current", devices[d], NULL);
 
 			if (cur != held[g][d]) {
-				ksft_print_msg("hold: %s %s buffer.current %ld, the workers hold %ld\n",
-					       g < NGROUPS ? groups[g] : "(root)", devices[d], cur,
-					       held[g][d]);
+				ksft_print_msg("hold: %s %s current %ld, the workers hold %ld\n",
+					       cg, devices[d], cur, held[g][d]);
 				ret = -1;
 			}
 		}
 resume:
-	hold->paused = hold->drained = 0;
+	hold->paused = 0;
+	hold->drained = 0;
 	__atomic_store_n(&hold->stage, HOLD_NONE, __ATOMIC_RELEASE);
 	return ret;
 }
@@ -525,7 +533,8 @@ static int run_phase(int seconds, int nworkers, bool kill_workers, bool faults, 
 			int card = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 
 			if (card < 0) {
-				ksft_print_msg("worker %d: /dev/dri/card0: %s\n", i, strerror(errno));
+				ksft_print_msg("worker %d: /dev/dri/card0: %s\n", i,
+					       strerror(errno));
 				exit(2);
 			}
 			if (cg_enter_current(group_path(leaves[i % LEAVES], path, sizeof(path))))
@@ -546,10 +555,10 @@ static int run_phase(int seconds, int nworkers, bool kill_workers, bool faults, 
 			worker(i, in, out, card, 1000 + i);
 		}
 	}
-	for (int slice = 1; slice <= (holds ? 2 : 1); slice++) {
+	for (int slice = 1, slices = holds ? 2 : 1; slice <= slices; slice++) {
 		long n;
 
-		ph->chaos_failed += chaos(pids, nworkers, start + seconds * slice / (holds ? 2 : 1));
+		ph->chaos_failed += chaos(pids, nworkers, start + seconds * slice / slices);
 		if (!holds)
 			continue;
 		ph->holds++;
@@ -818,7 +827,8 @@ int main(int argc, char **argv)
 				       fixed_max[d]);
 			ok &= peak <= fixed_max[d] && peak > fixed_max[d] - largest[d];
 		}
-		ksft_test_result(ok, "orderly: the fixed cgroup peaked within one buffer of its max, never above\n");
+		ksft_test_result(ok,
+				 "orderly: the fixed cgroup peaked within one buffer of its max, never above\n");
 	}
 
 	/* Phase 2: allocations failing at random in the workers. */
@@ -830,9 +840,10 @@ int main(int argc, char **argv)
 		sum = sum_counts(nworkers, &refused);
 		/* What the workers saw fail, less the refusals the limits counted. */
 		unexplained = refused + sum.failed_other - (events_local() - before);
-		ksft_print_msg("faults: %ld operations, %ld allocations, %ld failed, %ld of them not refusals; %ld failures injected\n",
-			       sum.ops, sum.allocs, refused + sum.failed_other, unexplained,
-			       injected);
+		ksft_print_msg("faults: %ld operations, %ld allocations, %ld failed\n",
+			       sum.ops, sum.allocs, refused + sum.failed_other);
+		ksft_print_msg("faults: %ld of them not refusals; %ld failures injected\n",
+			       unexplained, injected);
 		ksft_test_result(!set_faults(false) && injected > 0 && unexplained > 0 &&
 				 sum.allocs > 0,
 				 "faults: failures injected (%ld) and seen by the workers (%ld), allocations still made (%ld)\n",
@@ -840,7 +851,7 @@ int main(int argc, char **argv)
 		phase_results("faults", &ph, nworkers, base);
 	} else {
 		set_faults(false);
-		ksft_test_result_fail("faults: failslab and fail_page_alloc cannot be set in debugfs\n");
+		ksft_test_result_fail("faults: fault injection cannot be set in debugfs\n");
 		ksft_test_result_fail("faults: not run\n");
 		ksft_test_result_fail("faults: not run\n");
 	}
