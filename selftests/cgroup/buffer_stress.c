@@ -669,7 +669,12 @@ static int set_faults(bool on)
 	int ret = 0;
 
 	for (int d = 0; d < 2; d++)
-		for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		for (size_t n = 0; n < ARRAY_SIZE(settings); n++) {
+			/*
+			 * Off in reverse: probability 0 before task-filter N,
+			 * or every task, this one included, would fail too.
+			 */
+			size_t i = on ? n : ARRAY_SIZE(settings) - 1 - n;
 			char path[PATH_MAX], value[16];
 
 			if (settings[i].page_alloc_only && !d)
