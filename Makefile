@@ -5,7 +5,7 @@ SCRIPTS := scripts
 
 .PHONY: all demo check kernel debug-kernel tree initramfs guest-programs kunit \
 	guest-check debug-check stress checkpatch patches patches-check shell clean help deps \
-	bench bench-kernel check-systemd systemd
+	bench bench-kernel check-systemd systemd check-the-checks
 
 all: demo ## Build, boot, and run the demo (the main job)
 
@@ -48,6 +48,9 @@ debug-check: initramfs debug-kernel ## Boot the debug kernel: KUnit, stress, fau
 
 stress: initramfs debug-kernel ## A long stress, fault and fuzz run on the debug kernel
 	@QUIET_TIMEOUT=300 $(SCRIPTS)/run-debug-tests.sh stress.list
+
+check-the-checks: ## Mutate the controller in a scratch copy: does each suite go red? (not in make check)
+	@$(SCRIPTS)/check-the-checks.sh
 
 systemd: ## Build Debian 12's systemd with tools/systemd/patches (BufferMax=)
 	@tools/systemd/build-systemd.sh

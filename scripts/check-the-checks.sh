@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# 'make check-the-checks': do the tests catch a broken controller? For each
+# mutation of kernel/cgroup/buffer_cg.c (a charge skipped, an uncharge
+# skipped, a transfer that moves 0 bytes, a refusal not counted), applied to
+# a scratch copy of this tree (build/mutants/src, never to the real
+# sources), build the debug kernel, run in one boot of it the KUnit suite
+# and every in-guest suite of 'make check' that runs with the controller
+# enabled (check.list, then debug.list), and record for each (mutation,
+# suite) whether the suite went red. One kernel and one boot a mutation: the
+# debug kernel is the test kernel plus the detectors, and the suites are the
+# same programs. The boot with cgroup_disable=buffer is left out: no
+# mutation of the controller can show there. "none" is the unmutated copy:
+# every suite must be green there, or a red means nothing.
+# Writes the table to build/check-the-checks.txt; fails if the baseline is
+# red, a mutation no longer applies or builds, or a mutation survives every
+# suite. MUTANTS="none uncharge-skipped" runs a subset. Not part of 'make check'.
+#
+# The mutations anchor on these functions of buffer_cg.c, each defined once
+# with its body's opening brace alone on the next line (kernel style):
+# pool_try_charge() (returns at once: a charge skipped), pool_uncharge() (a
+# void function, returns at once), pool_record_refusal() (a void function,
+# returns at once), buffer_cg_charge_transfer() (its calls of pool_charge(),
+# pool_try_charge() and pool_uncharge(), each of three arguments, the size
+# last, move 0 bytes).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mutants=${MUTANTS:-none charge-skipped uncharge-skipped transfer-zero event-uncounted}
+work=$BUILD/mutants
+src=$work/src
+table=$BUILD/check-the-checks.txt
+mkdir -p "$work"
+
+# mutate FUNC FIRST [BEFORE AFTER]: in the copy's buffer_cg.c, make FIRST the
+# first statement of FUNC's body, BEFORE the lines before its definition,
+# AFTER those after its closing brace. Fails unless FUNC is defined once.
+mutate() {
+	FUNC=$1 FIRST=$2 BEFORE=${3:-} AFTER=${4:-} perl -0777 -i -pe '
+		my ($f, $first, $before, $after) = @ENV{qw(FUNC FIRST BEFORE AFTER)};
+		my $def = qr/^[a-z][^\n]*\b\Q$f\E\([^;{]*\)\n\{\n/m;
+		my $n = () = /$def/g;
+		die "$f: $n definitions found, want 1\n" unless $n == 1;
+		s/($def)(.*?\n\}\n)/$before$1$first$2$after/s;
+	' "$src/kernel/cgroup/buffer_cg.c"
+}
+
+# body_calls FUNC REGEX: FUNC's body calls something REGEX matches.
+body_calls() {
+	FUNC=$1 CALL=$2 perl -0777 -ne '
+		my $f = $ENV{FUNC};
+		exit(/^[a-z][^\n]*\b\Q$f\E\([^;{]*\)\n\{\n(.*?)\n\}\n/ms && $1 =~ /$ENV{CALL}/ ? 0 : 1);
+	' "$src/kernel/cgroup/buffer_cg.c"
+}
+
+apply() {
+	case $1 in
+	none) ;;
+	charge-skipped) mutate pool_try_charge $'\treturn 0; /* mutant: charge skipped */\n' ;;
+	uncharge-skipped) mutate pool_uncharge $'\treturn; /* mutant: uncharge skipped */\n' ;;
+	event-uncounted) mutate pool_record_refusal $'\treturn; /* mutant: refusal not counted */\n' ;;
+	transfer-zero)
+		body_calls buffer_cg_charge_transfer '\bpool_(try_)?charge\(' &&
+			body_calls buffer_cg_charge_transfer '\bpool_uncharge\(' ||
+			die "buffer_cg_charge_transfer() no longer calls pool_charge()/pool_uncharge()"
+		mutate buffer_cg_charge_transfer '' \
+			$'/* mutant: a transfer moves 0 bytes */\n#define pool_charge(p, s, n) pool_charge(p, s, 0)\n#define pool_try_charge(p, s, n) pool_try_charge(p, s, 0)\n#define pool_uncharge(p, s, n) pool_uncharge(p, s, 0)\n' \
+			$'#undef pool_charge\n#undef pool_try_charge\n#undef pool_uncharge\n' ;;
+	*) die "unknown mutation '$1'" ;;
+	esac
+}
+
+# The copy shares the unpacked base; its tree and objects live in its own
+# build/, at the same relative paths as ours, so ccache serves its builds.
+prepare_copy() {
+	mkdir -p "$src/build"
+	rsync -a --delete --exclude=/build --exclude=/.git "$TOP/" "$src/"
+	[ -d "$BUILD/base" ] || "$TOP/scripts/prepare-tree.sh"
+	ln -sfn "$BUILD/base" "$src/build/base"
+	[ -d "$src/build/linux" ] || cp -al "$PRISTINE" "$src/build/linux"
+	cp "$work/initramfs/tests/mutant.list" "$src/scripts/guest/"
+	{
+		cat "$BUILD/initramfs.cpio.gz"
+		(cd "$work/initramfs" && find . | LC_ALL=C sort |
+			cpio -o -H newc --quiet -R 0:0 | gzip -1)
+	} >"$src/build/initramfs.cpio.gz"
+}
+
+# The guest's programs are not mutated: ours, with the list of both kernels'
+# suites (debug.list's test_buffer is check.list's again) appended.
+make -C "$TOP" -s initramfs
+rm -rf "$work/initramfs"
+mkdir -p "$work/initramfs/tests"
+cat "$TOP/scripts/guest/check.list" "$TOP/scripts/guest/debug.list" |
+	grep -v '^debug-test_buffer' >"$work/initramfs/tests/mutant.list"
+
+declare -A verdict
+suites=()
+failed=0
+for m in $mutants; do
+	log "mutation '$m'"
+	prepare_copy
+	if ! apply "$m" 2>"$work/$m.apply"; then
+		cat "$work/$m.apply" >&2
+		verdict[$m,build]="no longer applies"
+		failed=1
+		continue
+	fi
+	if [ "$m" != none ] && cmp -s "$TOP/kernel/cgroup/buffer_cg.c" "$src/kernel/cgroup/buffer_cg.c"; then
+		die "mutation '$m' changed nothing"
+	fi
+	diff -u "$TOP/kernel/cgroup/buffer_cg.c" "$src/kernel/cgroup/buffer_cg.c" >&2 || true
+	rm -rf "$src/build/results"
+	if ! env -u BUILD -u TREE -u PATCHES make -C "$src" -s debug-kernel \
+		>"$work/$m.build.log" 2>&1; then
+		tail -n 20 "$work/$m.build.log" >&2
+		verdict[$m,build]="does not build"
+		failed=1
+		continue
+	fi
+	env -u BUILD -u TREE -u PATCHES "$src/scripts/run-debug-tests.sh" mutant.list \
+		>"$work/$m.run.log" 2>&1 || true
+	rm -rf "$work/$m"
+	cp -r "$src/build/results" "$work/$m"
+	cp -r "$src/build/logs" "$work/$m/logs"
+	while read -r suite red; do
+		[[ " ${suites[*]} " == *" $suite "* ]] || suites+=("$suite")
+		verdict[$m,$suite]=$red
+	done < <(python3 "$TOP/scripts/tap.py" summary "$work/$m" |
+		awk '/ passed +[0-9]+ failed +[0-9]+ skipped$/ {print $1, ($4 > 0 ? "RED" : "green")}')
+done
+
+{
+	printf '%-30s' suite
+	for m in $mutants; do printf ' %-17s' "$m"; done
+	echo
+	for s in "${suites[@]}"; do
+		printf '%-30s' "$s"
+		caught=0
+		for m in $mutants; do
+			printf ' %-17s' "${verdict[$m,$s]:--}"
+			[ "$m" = none ] || [ "${verdict[$m,$s]:-}" != RED ] || caught=1
+		done
+		[ $caught = 1 ] || printf '  (catches no mutation)'
+		echo
+	done
+	for m in $mutants; do
+		if [ -n "${verdict[$m,build]:-}" ]; then
+			echo "mutation '$m': ${verdict[$m,build]}"
+			continue
+		fi
+		reds=0
+		for s in "${suites[@]}"; do [ "${verdict[$m,$s]:-}" != RED ] || reds=$((reds + 1)); done
+		if [ "$m" = none ]; then
+			echo "baseline: $reds suites red (must be 0)"
+			[ $reds = 0 ] || failed=1
+		else
+			echo "mutation '$m': caught by $reds suites"
+			[ $reds -gt 0 ] || failed=1
+		fi
+	done
+} | tee "$table"
+echo "table in $table; results and logs of each mutation in $work/MUTATION/"
+exit $failed
