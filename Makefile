@@ -4,7 +4,7 @@
 SCRIPTS := scripts
 
 .PHONY: all demo check kernel debug-kernel tree initramfs guest-programs kunit \
-	guest-check debug-check stress checkpatch patches patches-check shell clean help deps \
+	guest-check debug-check kcsan-kernel stress checkpatch patches patches-check shell clean help deps \
 	bench bench-kernel check-systemd systemd check-the-checks
 
 all: demo ## Build, boot, and run the demo (the main job)
@@ -24,7 +24,12 @@ kernel: tree ## Build the test kernel: build/bzImage and build/config
 	@cp build/kernel-test/.config build/config
 
 debug-kernel: tree ## Build the debug kernel (lockdep, KASAN, fault injection, kmemleak, KUnit) and its test module
-	@KERNEL_TARGETS="bzImage modules" $(SCRIPTS)/build-kernel.sh debug configs/base.config configs/debug.config
+	@KERNEL_TARGETS="bzImage modules" $(SCRIPTS)/build-kernel.sh debug configs/base.config \
+		configs/tests.config configs/debug.config
+
+kcsan-kernel: tree ## Build the KCSAN kernel (data-race detector, fault injection, KUnit) and its test module
+	@KERNEL_TARGETS="bzImage modules" $(SCRIPTS)/build-kernel.sh kcsan configs/base.config \
+		configs/tests.config configs/kcsan.config
 
 guest-programs: kernel ## Build the static test programs that run in the guest
 	@$(SCRIPTS)/build-guest-programs.sh
@@ -46,8 +51,9 @@ check: ## Run every test; ends with 'N passed, N failed'
 debug-check: initramfs debug-kernel ## Boot the debug kernel: KUnit, stress, faults, fuzzing (bounded)
 	@$(SCRIPTS)/run-debug-tests.sh debug.list
 
-stress: initramfs debug-kernel ## A long stress, fault and fuzz run on the debug kernel
+stress: initramfs debug-kernel kcsan-kernel ## A long stress, fault and fuzz run on the debug kernel, then on the KCSAN kernel
 	@QUIET_TIMEOUT=300 $(SCRIPTS)/run-debug-tests.sh stress.list
+	@QUIET_TIMEOUT=300 KERNEL_NAME=kcsan $(SCRIPTS)/run-debug-tests.sh kcsan.list
 
 check-the-checks: ## Mutate the controller in a scratch copy: does each suite go red? (not in make check)
 	@$(SCRIPTS)/check-the-checks.sh

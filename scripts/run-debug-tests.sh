@@ -3,22 +3,26 @@
 # KUnit suite runs at boot, then the suites of scripts/guest/LIST (default
 # debug.list). Any splat in its log fails the boot case. Writes
 # build/results/kunit.tap (the KTAP from the console, shown by kunit.py
-# parse) and build/results/guest-*.tap.
+# parse) and build/results/guest-*.tap. KERNEL_NAME=kcsan boots the KCSAN
+# kernel instead (build-kernel.sh kcsan), its KTAP in kunit-kcsan.tap.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 list=${1:-debug.list}
 name=guest-${list%.list}
-kernel=$BUILD/kernel-debug/arch/x86/boot/bzImage
+kernel_name=${KERNEL_NAME:-debug}
+obj=$BUILD/kernel-$kernel_name
+kernel=$obj/arch/x86/boot/bzImage
+kunit_tap=$RESULTS/kunit${KERNEL_NAME:+-$KERNEL_NAME}.tap
 mkdir -p "$RESULTS" "$LOGS"
-[ -f "$kernel" ] || die "$kernel is missing: build the debug kernel first"
+[ -f "$kernel" ] || die "$kernel is missing: build the $kernel_name kernel first"
 
-# The shared initramfs, plus the debug kernel's test module.
-initrd=$BUILD/initramfs-debug.cpio.gz
-modules=$BUILD/initramfs-debug-modules
+# The shared initramfs, plus this kernel's test module.
+initrd=$BUILD/initramfs-$kernel_name.cpio.gz
+modules=$BUILD/initramfs-$kernel_name-modules
 rm -rf "$modules"
 mkdir -p "$modules/lib/modules"
-cp "$BUILD/kernel-debug/lib/test_buffer_cg.ko" "$modules/lib/modules/"
+cp "$obj/lib/test_buffer_cg.ko" "$modules/lib/modules/"
 {
 	cat "$BUILD/initramfs.cpio.gz"
 	(cd "$modules" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1)
@@ -43,11 +47,11 @@ python3 "$TOP/scripts/tap.py" split-guest "$LOGS/$name.results" \
 # The KUnit suite's KTAP, from the console, timestamps stripped.
 sed -n 's/^\[ *[0-9]*\.[0-9]*\] //p' "$LOGS/$name.console" |
 	sed -n '/^KTAP version/,$p' | grep -E '^ *(KTAP|#|1\.\.|ok |not ok )' \
-	>"$RESULTS/kunit.tap" || true
-if ! grep -q '^ok\|^not ok' "$RESULTS/kunit.tap"; then
-	echo "not ok 1 kunit: no KUnit results on the debug kernel's console" >"$RESULTS/kunit.tap"
+	>"$kunit_tap" || true
+if ! grep -q '^ok\|^not ok' "$kunit_tap"; then
+	echo "not ok 1 kunit: no KUnit results on the $kernel_name kernel's console" >"$kunit_tap"
 	status=1
 fi
-(unset ARCH; cd "$TREE" && python3 tools/testing/kunit/kunit.py parse "$RESULTS/kunit.tap") ||
+(unset ARCH; cd "$TREE" && python3 tools/testing/kunit/kunit.py parse "$kunit_tap") ||
 	status=1
 exit $status
