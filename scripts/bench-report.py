@@ -2,7 +2,7 @@
 """Turn the raw results of 'make bench' (build/bench/) into the table of
 build/bench.txt, and print it. Reads core-uml.ktap, heap-*.ktap,
 profile-*, core-smp.console and e2e-*.results; see
-Documentation/dev-tools/buffer_cg_performance.rst."""
+PERFORMANCE.rst."""
 import glob
 import os
 import platform

@@ -2,22 +2,31 @@
 # Write the project as an upstream-style series, one commit per entry of
 # patches/series (its diff plus the overlay files patches/overlay.map gives
 # it), to build/patches/ with git format-patch, against the pristine base.
+# Overlay files read at each step as scripts/overlay-render.pl makes them:
+# the regions of later patches left out. The local series
+# (patches/local/series, the benchmarks) is not exported.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 repo=$BUILD/series-git
 out=$BUILD/patches
-map=$TOP/patches/overlay.map
 git_() { git -C "$repo" -c user.name=buffer-cg -c user.email=buffer-cg@localhost "$@"; }
 
-mapped() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$map"; }
-
-# Every overlay file belongs to exactly one patch that the series has.
+# Every overlay file and SERIES_ symbol belongs to exactly one patch that
+# the series or the local series has.
+all=$(tree_patches)
 for file in $(overlay_files); do
-	patch=$(mapped | awk -v f="$file" '$1 == f {print $2}')
+	patch=$(overlay_patch "$file")
 	[ -n "$patch" ] || die "$file is not assigned to a patch in patches/overlay.map"
-	series_patches | grep -qxF "$patch" ||
-		die "patches/overlay.map assigns $file to $patch, which patches/series lacks"
+	[ "$(wc -l <<<"$patch")" = 1 ] || die "patches/overlay.map assigns $file twice"
+	grep -qxF "$patch" <<<"$all" ||
+		die "patches/overlay.map assigns $file to $patch, which no series has"
+done
+for symbol in $(series_symbols); do
+	patch=$(overlay_map | awk -v s="$symbol" '$1 == "ifdef" && $2 == s {print $3}')
+	[ "$(wc -l <<<"$patch")" = 1 ] || die "patches/overlay.map assigns $symbol twice"
+	grep -qxF "$patch" <<<"$all" ||
+		die "patches/overlay.map assigns $symbol to $patch, which no series has"
 done
 
 if [ ! -f "$repo/.base-$(base_version)" ]; then
@@ -38,12 +47,19 @@ git_ clean -q -fdx -e '/.base-*'
 
 msg=$(mktemp)
 trap 'rm -f "$msg"' EXIT
+laid=()
+symbols=()
 for patch in $(series_patches); do
-	file=$TOP/patches/$patch
+	file=$PATCHES/$patch
 	git_ apply --index "$file" || die "patches/$patch does not apply to Linux $(base_version)"
-	for overlay in $(mapped | awk -v p="$patch" '$2 == p {print $1}'); do
+	# shellcheck disable=SC2207 # one word per file or symbol
+	laid+=($(overlay_map | awk -v p="$patch" '$2 == p {print $1}'))
+	# shellcheck disable=SC2207
+	symbols+=($(series_symbols "$patch"))
+	for overlay in "${laid[@]}"; do
 		mkdir -p "$repo/$(dirname "$(overlay_target "$overlay")")"
-		cp "$TOP/$overlay" "$repo/$(overlay_target "$overlay")"
+		overlay_render "$overlay" "${symbols[@]}" >"$repo/$(overlay_target "$overlay")" ||
+			die "cannot render $overlay"
 		git_ add -f "$(overlay_target "$overlay")"
 	done
 	author=$(sed -n 's/^From: //p;/^$/q' "$file" | head -n 1)

@@ -24,9 +24,49 @@ base_version() {
 	     END {print v "." p "." s}' "$PRISTINE/Makefile"
 }
 
-# Patch file names from patches/series, comments and blank lines skipped.
+# Patch file names from patches/series, comments and blank lines skipped:
+# the upstream series, which 'make patches' exports.
 series_patches() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHES/series"
+}
+
+# The local series (patches/local/series: the benchmarks), as paths under
+# patches/: applied to the tree after the upstream series, never exported.
+local_patches() {
+	[ -f "$PATCHES/local/series" ] || return 0
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's|^|local/|' "$PATCHES/local/series"
+}
+
+# Every patch the tree gets, in order.
+tree_patches() {
+	series_patches
+	local_patches
+}
+
+# patches/overlay.map without comments: "FILE PATCH" gives the patch that
+# adds an overlay file, "ifdef SERIES_X PATCH" the patch that turns on the
+# regions of overlay files marked SERIES_X (see scripts/overlay-render.pl).
+overlay_map() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHES/overlay.map"
+}
+
+# The patch that adds overlay file $1.
+overlay_patch() {
+	overlay_map | awk -v f="$1" '$1 == f {print $2}'
+}
+
+# The SERIES_ symbols of patch $1 (all of them without $1).
+series_symbols() {
+	overlay_map | awk -v p="${1:-}" '$1 == "ifdef" && (p == "" || $3 == p) {print $2}'
+}
+
+# overlay_render FILE SYMBOL...: overlay file FILE as it reads once the
+# patches that turn on SYMBOL... are applied.
+overlay_render() {
+	local file=$1
+	shift
+	SERIES_KNOWN="$(series_symbols | tr '\n' ' ')" SERIES_DEFINED="$*" \
+		perl "$TOP/scripts/overlay-render.pl" "$TOP/$file"
 }
 
 jobs() { nproc; }

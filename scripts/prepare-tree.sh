@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Unpack the base kernel once, then lay the overlay and patches/series over a
-# working copy of it. Only files whose content changed are rewritten, so a
+# Unpack the base kernel once, then lay the overlay, patches/series and the
+# local series (patches/local/series: the benchmarks) over a working copy of
+# it, the overlay files as they read at the end of both. Only files whose content changed are rewritten, so a
 # rebuild after editing one file recompiles only what depends on it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -26,8 +27,8 @@ unpack_base() {
 
 files_touched_by_series() {
 	local patch
-	series_patches | while read -r patch; do
-		[ -f "$PATCHES/$patch" ] || die "$PATCHES/series names missing file $patch"
+	tree_patches | while read -r patch; do
+		[ -f "$PATCHES/$patch" ] || die "a series names missing file patches/$patch"
 		sed -n -e 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$PATCHES/$patch"
 	done | sort -u
 }
@@ -42,15 +43,17 @@ compose_stage() {
 			cp -p "$PRISTINE/$file" "$STAGE/$file"
 		fi
 	done
-	for patch in $(series_patches); do
+	for patch in $(tree_patches); do
 		if ! (cd "$STAGE" && patch -p1 -F0 -N -s --no-backup-if-mismatch \
 			-r - -i "$PATCHES/$patch"); then
 			die "patches/$patch does not apply cleanly (no fuzz allowed) to Linux $(base_version); refresh it against $PRISTINE"
 		fi
 	done
+	# shellcheck disable=SC2046 # one word per symbol
 	for file in $(overlay_files); do
 		mkdir -p "$STAGE/$(dirname "$(overlay_target "$file")")"
-		cp -p "$TOP/$file" "$STAGE/$(overlay_target "$file")"
+		overlay_render "$file" $(series_symbols) >"$STAGE/$(overlay_target "$file")" ||
+			die "cannot render $file"
 	done
 }
 
@@ -61,7 +64,9 @@ sync_stage() {
 	if [ -f "$MANAGED" ]; then
 		comm -23 "$MANAGED" "$MANAGED.new" | while read -r file; do
 			rm -f "$TREE/$file"
-			[ -e "$PRISTINE/$file" ] && cp -p "$PRISTINE/$file" "$TREE/$file"
+			if [ -e "$PRISTINE/$file" ]; then
+				cp -p "$PRISTINE/$file" "$TREE/$file"
+			fi
 		done
 	fi
 	rsync -rc "$STAGE/" "$TREE/"
@@ -72,4 +77,4 @@ sync_stage() {
 unpack_base
 compose_stage
 sync_stage
-log "Linux $(base_version) with $(series_patches | wc -l) patches and the overlay in $TREE"
+log "Linux $(base_version) with $(series_patches | wc -l) patches, $(local_patches | wc -l) local ones and the overlay in $TREE"

@@ -6,7 +6,7 @@ set -euo pipefail
 
 broken=$(mktemp -d)
 trap 'rm -rf "$broken"' EXIT
-cp "$PATCHES"/* "$broken/"
+cp -r "$PATCHES"/* "$broken/"
 victim=$(series_patches | tail -n 1)
 # Change a context line of the first hunk, as an upstream change would.
 awk '!done && /^ [^ ]/ {sub(/^ /, " BROKEN "); done = 1} {print}' \

@@ -1215,7 +1215,9 @@ static struct kunit_suite buffer_cg_test_suite = {
 };
 
 kunit_test_suite(buffer_cg_test_suite);
+#ifdef SERIES_BENCH_CHARGE
 
 #if IS_ENABLED(CONFIG_CGROUP_BUFFER_BENCHMARK)
 #include "buffer_cg_bench.c"
+#endif
 #endif
