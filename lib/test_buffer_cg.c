@@ -57,7 +57,7 @@ static const struct dma_buf_ops test_dma_buf_ops = {
 static int test_alloc(struct test_buffer_cg_alloc *arg)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
-	struct buffer_cg_charge charge = {};
+	struct buffer_cg_record charge = {};
 	struct dma_buf *dmabuf;
 	int ret, fd;
 

@@ -5,11 +5,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cd "$TREE"
-files=(include/linux/buffer_cg.h kernel/cgroup/buffer_cg.c)
+# The controller's files but its tests (and the local benchmark).
+mapfile -t sources < <(ls kernel/cgroup/buffer_cg*.c | grep -v '_test\.c$\|_bench\.c$')
+files=(include/linux/buffer_cg.h kernel/cgroup/buffer_cg_internal.h "${sources[@]}")
 out=$(perl scripts/kernel-doc -none -Wall "${files[@]}" 2>&1)
 [ -z "$out" ] || { echo "$out"; exit 1; }
-exported=$(grep -c '^EXPORT_SYMBOL' kernel/cgroup/buffer_cg.c)
-documented=$(perl scripts/kernel-doc -rst -export kernel/cgroup/buffer_cg.c 2>/dev/null |
+exported=$(cat "${sources[@]}" | grep -c '^EXPORT_SYMBOL')
+documented=$(perl scripts/kernel-doc -rst -export "${sources[@]}" 2>/dev/null |
 	grep -c '^\.\. c:function::')
 [ "$exported" = "$documented" ] ||
 	{ echo "$exported exported functions, $documented with kernel-doc"; exit 1; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # 'make check-the-checks': do the tests catch a broken controller? For each
-# mutation of kernel/cgroup/buffer_cg.c (a charge skipped, an uncharge
+# mutation of the controller, kernel/cgroup/buffer_cg* (a charge skipped, an uncharge
 # skipped, a transfer that moves 0 bytes, a refusal not counted), applied to
 # a scratch copy of this tree (build/mutants/src, never to the real
 # sources), build the debug kernel, run in one boot of it the KUnit suite
@@ -15,13 +15,14 @@
 # red, a mutation no longer applies or builds, or a mutation survives every
 # suite. MUTANTS="none uncharge-skipped" runs a subset. Not part of 'make check'.
 #
-# The mutations anchor on these functions of buffer_cg.c, each defined once
-# with its body's opening brace alone on the next line (kernel style):
-# pool_try_charge() (returns at once: a charge skipped), pool_uncharge() (a
-# void function, returns at once), pool_record_refusal() (a void function,
-# returns at once), buffer_cg_charge_transfer() (its calls of pool_charge(),
-# pool_try_charge() and pool_uncharge(), each of three arguments, the size
-# last, move 0 bytes).
+# The mutations anchor on these functions of the controller's files, each
+# defined once with its body's opening brace alone on the next line (kernel
+# style): pool_try_charge() (returns at once: a charge skipped),
+# pool_uncharge() (a void function, returns at once), both in
+# buffer_cg_internal.h; pool_record_refusal() (a void function, returns at
+# once); buffer_cg_charge_transfer() (its calls of buffer_cg_pool_charge()
+# and pool_uncharge(), each of three arguments, the size last, move 0
+# bytes).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -31,25 +32,40 @@ src=$work/src
 table=$BUILD/check-the-checks.txt
 mkdir -p "$work"
 
-# mutate FUNC FIRST [BEFORE AFTER]: in the copy's buffer_cg.c, make FIRST the
-# first statement of FUNC's body, BEFORE the lines before its definition,
-# AFTER those after its closing brace. Fails unless FUNC is defined once.
+# The controller's file in the copy that defines FUNC; fails unless one does.
+defining_file() {
+	local def file
+	def="^[a-z][^(]*\\b$1\\("
+	file=$(grep -lP "$def" "$src"/kernel/cgroup/buffer_cg*.[ch] | grep -v '_test\.c$\|_bench\.c$') ||
+		die "no file of the controller defines $1()"
+	[ "$(wc -l <<<"$file")" = 1 ] || die "$1() is defined in several files: $file"
+	echo "$file"
+}
+
+# mutate FUNC FIRST [BEFORE AFTER]: in the copy's file that defines FUNC,
+# make FIRST the first statement of FUNC's body, BEFORE the lines before its
+# definition, AFTER those after its closing brace. Fails unless FUNC is
+# defined once.
 mutate() {
+	local file
+	file=$(defining_file "$1")
 	FUNC=$1 FIRST=$2 BEFORE=${3:-} AFTER=${4:-} perl -0777 -i -pe '
 		my ($f, $first, $before, $after) = @ENV{qw(FUNC FIRST BEFORE AFTER)};
 		my $def = qr/^[a-z][^\n]*\b\Q$f\E\([^;{]*\)\n\{\n/m;
 		my $n = () = /$def/g;
 		die "$f: $n definitions found, want 1\n" unless $n == 1;
 		s/($def)(.*?\n\}\n)/$before$1$first$2$after/s;
-	' "$src/kernel/cgroup/buffer_cg.c"
+	' "$file"
 }
 
 # body_calls FUNC REGEX: FUNC's body calls something REGEX matches.
 body_calls() {
+	local file
+	file=$(defining_file "$1")
 	FUNC=$1 CALL=$2 perl -0777 -ne '
 		my $f = $ENV{FUNC};
 		exit(/^[a-z][^\n]*\b\Q$f\E\([^;{]*\)\n\{\n(.*?)\n\}\n/ms && $1 =~ /$ENV{CALL}/ ? 0 : 1);
-	' "$src/kernel/cgroup/buffer_cg.c"
+	' "$file"
 }
 
 apply() {
@@ -59,12 +75,12 @@ apply() {
 	uncharge-skipped) mutate pool_uncharge $'\treturn; /* mutant: uncharge skipped */\n' ;;
 	event-uncounted) mutate pool_record_refusal $'\treturn; /* mutant: refusal not counted */\n' ;;
 	transfer-zero)
-		body_calls buffer_cg_charge_transfer '\bpool_(try_)?charge\(' &&
+		body_calls buffer_cg_charge_transfer '\bbuffer_cg_pool_charge\(' &&
 			body_calls buffer_cg_charge_transfer '\bpool_uncharge\(' ||
-			die "buffer_cg_charge_transfer() no longer calls pool_charge()/pool_uncharge()"
+			die "buffer_cg_charge_transfer() no longer calls buffer_cg_pool_charge()/pool_uncharge()"
 		mutate buffer_cg_charge_transfer '' \
-			$'/* mutant: a transfer moves 0 bytes */\n#define pool_charge(p, s, n) pool_charge(p, s, 0)\n#define pool_try_charge(p, s, n) pool_try_charge(p, s, 0)\n#define pool_uncharge(p, s, n) pool_uncharge(p, s, 0)\n' \
-			$'#undef pool_charge\n#undef pool_try_charge\n#undef pool_uncharge\n' ;;
+			$'/* mutant: a transfer moves 0 bytes */\n#define buffer_cg_pool_charge(p, s, n) buffer_cg_pool_charge(p, s, 0)\n#define pool_uncharge(p, s, n) pool_uncharge(p, s, 0)\n' \
+			$'#undef buffer_cg_pool_charge\n#undef pool_uncharge\n' ;;
 	*) die "unknown mutation '$1'" ;;
 	esac
 }
@@ -105,10 +121,10 @@ for m in $mutants; do
 		failed=1
 		continue
 	fi
-	if [ "$m" != none ] && cmp -s "$TOP/kernel/cgroup/buffer_cg.c" "$src/kernel/cgroup/buffer_cg.c"; then
+	if [ "$m" != none ] && diff -rq "$TOP/kernel/cgroup" "$src/kernel/cgroup" >/dev/null; then
 		die "mutation '$m' changed nothing"
 	fi
-	diff -u "$TOP/kernel/cgroup/buffer_cg.c" "$src/kernel/cgroup/buffer_cg.c" >&2 || true
+	diff -ru "$TOP/kernel/cgroup" "$src/kernel/cgroup" >&2 || true
 	rm -rf "$src/build/results"
 	if ! env -u BUILD -u TREE -u PATCHES make -C "$src" -s debug-kernel \
 		>"$work/$m.build.log" 2>&1; then

@@ -13,10 +13,14 @@
 #include <linux/errno.h>
 #include <linux/types.h>
 
+#include <asm/current.h>
+
 struct buffer_cg;
 struct buffer_cg_dev_state;
+#ifdef SERIES_RECORD
 struct buffer_cg_pool;
 struct seq_file;
+#endif
 struct task_struct;
 
 /* Longest device name, not counting the terminating NUL. */
@@ -39,9 +43,10 @@ struct buffer_cg_device {
 	u64 capacity;
 	struct buffer_cg_dev_state __rcu *state;
 };
+#ifdef SERIES_RECORD
 
 /**
- * struct buffer_cg_charge - one buffer's charge, embedded in the buffer
+ * struct buffer_cg_record - one buffer's charge, embedded in the buffer
  * @pool: the (cgroup, device) pair paying for the buffer, or NULL if the
  *	buffer is not charged
  * @size: the charged size in bytes
@@ -53,10 +58,11 @@ struct buffer_cg_device {
  * assignment before the buffer is published; the original must not be
  * released afterwards.
  */
-struct buffer_cg_charge {
+struct buffer_cg_record {
 	struct buffer_cg_pool *pool;
 	u64 size;
 };
+#endif
 
 #ifdef CONFIG_CGROUP_BUFFER
 
@@ -68,32 +74,37 @@ int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 void buffer_cg_uncharge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 			u64 usage);
 
-struct buffer_cg *buffer_cg_get_current(void);
 struct buffer_cg *buffer_cg_get_task(struct task_struct *task);
+#ifdef SERIES_CHARGE_FD
 struct buffer_cg *buffer_cg_get_charge_target(int charge_fd);
+#endif
 void buffer_cg_put(struct buffer_cg *cg);
+#ifdef SERIES_RECORD
 
-int buffer_cg_charge(struct buffer_cg_charge *charge, struct buffer_cg *cg,
+int buffer_cg_charge(struct buffer_cg_record *record, struct buffer_cg *cg,
 		     struct buffer_cg_device *dev, u64 size);
-int buffer_cg_charge_current(struct buffer_cg_charge *charge,
+int buffer_cg_charge_current(struct buffer_cg_record *record,
 			     struct buffer_cg_device *dev, u64 size);
-void buffer_cg_charge_release(struct buffer_cg_charge *charge);
-int buffer_cg_charge_transfer(struct buffer_cg_charge *charge,
+void buffer_cg_charge_release(struct buffer_cg_record *record);
+#ifdef SERIES_TRANSFER
+int buffer_cg_charge_transfer(struct buffer_cg_record *record,
 			      struct buffer_cg *to);
+#endif
 void buffer_cg_charge_show_fdinfo(struct seq_file *m,
-				  const struct buffer_cg_charge *charge);
+				  const struct buffer_cg_record *record);
 
 /**
  * buffer_cg_charged() - tell whether a charge record holds a charge
- * @charge: the record
+ * @record: the record
  *
- * Return: true if @charge currently charges a cgroup.
+ * Return: true if @record currently charges a cgroup.
  */
-static inline bool buffer_cg_charged(const struct buffer_cg_charge *charge)
+static inline bool buffer_cg_charged(const struct buffer_cg_record *record)
 {
 	/* A transfer may move the charge meanwhile, never remove it. */
-	return READ_ONCE(charge->pool);
+	return READ_ONCE(record->pool);
 }
+#endif
 
 #else /* CONFIG_CGROUP_BUFFER */
 
@@ -117,61 +128,72 @@ static inline void buffer_cg_uncharge(struct buffer_cg *cg,
 {
 }
 
-static inline struct buffer_cg *buffer_cg_get_current(void)
-{
-	return NULL;
-}
-
 static inline struct buffer_cg *buffer_cg_get_task(struct task_struct *task)
 {
 	return NULL;
 }
+#ifdef SERIES_CHARGE_FD
 
 /* Without the controller, nobody can be named to pay. */
 static inline struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
 {
 	return ERR_PTR(-EOPNOTSUPP);
 }
+#endif
 
 static inline void buffer_cg_put(struct buffer_cg *cg)
 {
 }
+#ifdef SERIES_RECORD
 
-static inline int buffer_cg_charge(struct buffer_cg_charge *charge,
+static inline int buffer_cg_charge(struct buffer_cg_record *record,
 				   struct buffer_cg *cg,
 				   struct buffer_cg_device *dev, u64 size)
 {
 	return 0;
 }
 
-static inline int buffer_cg_charge_current(struct buffer_cg_charge *charge,
+static inline int buffer_cg_charge_current(struct buffer_cg_record *record,
 					   struct buffer_cg_device *dev,
 					   u64 size)
 {
 	return 0;
 }
 
-static inline void buffer_cg_charge_release(struct buffer_cg_charge *charge)
+static inline void buffer_cg_charge_release(struct buffer_cg_record *record)
 {
 }
+#ifdef SERIES_TRANSFER
 
-static inline int buffer_cg_charge_transfer(struct buffer_cg_charge *charge,
+static inline int buffer_cg_charge_transfer(struct buffer_cg_record *record,
 					    struct buffer_cg *to)
 {
 	return -EOPNOTSUPP;
 }
+#endif
 
 static inline void
 buffer_cg_charge_show_fdinfo(struct seq_file *m,
-			     const struct buffer_cg_charge *charge)
+			     const struct buffer_cg_record *record)
 {
 }
 
-static inline bool buffer_cg_charged(const struct buffer_cg_charge *charge)
+static inline bool buffer_cg_charged(const struct buffer_cg_record *record)
 {
 	return false;
 }
+#endif
 
 #endif /* CONFIG_CGROUP_BUFFER */
+
+/**
+ * buffer_cg_get_current() - get a reference on the current task's cgroup
+ *
+ * Return: see buffer_cg_get_task().
+ */
+static inline struct buffer_cg *buffer_cg_get_current(void)
+{
+	return buffer_cg_get_task(current);
+}
 
 #endif /* _LINUX_BUFFER_CG_H */

@@ -100,7 +100,7 @@ static u64 bench_loop_charge(void *arg)
 static u64 bench_loop_record(void *arg)
 {
 	struct bench_charge *b = arg;
-	struct buffer_cg_charge charge;
+	struct buffer_cg_record charge;
 	u64 start = ktime_get_ns();
 	unsigned int i;
 

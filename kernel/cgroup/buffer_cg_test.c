@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of the buffer controller, included from buffer_cg.c so that
- * they can reach its internals. They build private cgroup trees out of bare
- * struct buffer_cg (no cgroupfs), and register devices named "kunit/...".
+ * KUnit tests of the buffer controller. They reach its internals through
+ * buffer_cg_internal.h (what kunit/visibility.h makes visible to them),
+ * build private cgroup trees out of bare struct buffer_cg (no cgroupfs),
+ * and register devices named "kunit/...".
  *
  * Copyright (C) 2026 The buffer_cg authors
  */
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/sched/task.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "buffer_cg_internal.h"
 
 /* A cgroup outside cgroupfs: no refcount, freed by the test. */
 static struct buffer_cg *test_cg_create(struct kunit *test,
@@ -42,7 +50,7 @@ static void test_cg_offline(struct buffer_cg *cg)
 }
 
 /*
- * What the last reference on a removed cgroup does. A stock's holders
+ * What the last reference on a removed cgroup does. A stock's references
  * would keep a real cgroup's references, and so delay this, until the
  * stock's drain ran: let it run first.
  */
@@ -67,7 +75,7 @@ static long test_read_pool(struct buffer_cg *cg, struct buffer_cg_device *dev,
 	long value;
 
 	mutex_lock(&buffer_cg_mutex);
-	pool = pool_lookup(cg, test_state(dev)->id);
+	pool = buffer_cg_pool_lookup(cg, test_state(dev)->id);
 	value = pool ? read(pool) : 0;
 	mutex_unlock(&buffer_cg_mutex);
 	return value;
@@ -75,12 +83,12 @@ static long test_read_pool(struct buffer_cg *cg, struct buffer_cg_device *dev,
 
 static u64 test_current(struct buffer_cg *cg, struct buffer_cg_device *dev)
 {
-	return test_read_pool(cg, dev, pool_current);
+	return test_read_pool(cg, dev, buffer_cg_pool_current_locked);
 }
 
 static long test_buffers(struct buffer_cg *cg, struct buffer_cg_device *dev)
 {
-	return test_read_pool(cg, dev, pool_buffers);
+	return test_read_pool(cg, dev, buffer_cg_pool_buffers_locked);
 }
 
 static struct buffer_cg_pool *test_pool(struct buffer_cg *cg,
@@ -89,7 +97,7 @@ static struct buffer_cg_pool *test_pool(struct buffer_cg *cg,
 	struct buffer_cg_pool *pool;
 
 	mutex_lock(&buffer_cg_mutex);
-	pool = pool_lookup(cg, test_state(dev)->id);
+	pool = buffer_cg_pool_lookup(cg, test_state(dev)->id);
 	mutex_unlock(&buffer_cg_mutex);
 	return pool;
 }
@@ -107,7 +115,7 @@ static bool test_device_listed(const char *name)
 	bool found;
 
 	mutex_lock(&buffer_cg_mutex);
-	found = dev_state_find(name);
+	found = buffer_cg_dev_state_find_locked(name);
 	mutex_unlock(&buffer_cg_mutex);
 	return found;
 }
@@ -322,7 +330,7 @@ static void buffer_cg_test_records_and_transfer(struct kunit *test)
 	struct buffer_cg *a = test_cg_create(test, parent);
 	struct buffer_cg *b = test_cg_create(test, parent);
 	struct buffer_cg *other = test_cg_create(test, root);
-	struct buffer_cg_charge charge, none = { };
+	struct buffer_cg_record charge, none = { };
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	KUNIT_ASSERT_EQ(test, test_set_limits(parent, "kunit/transfer 8K"), 0);
@@ -378,7 +386,7 @@ static void buffer_cg_test_unregister_live(struct kunit *test)
 	struct buffer_cg *cg = test_cg_create(test, root);
 	struct buffer_cg_device *dev, again = { .name = "kunit/live" };
 	struct buffer_cg_dev_state *state;
-	struct buffer_cg_charge first, second, refused;
+	struct buffer_cg_record first, second, refused;
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, dev);
@@ -531,7 +539,7 @@ static void buffer_cg_test_parallel(struct kunit *test)
 static void buffer_cg_test_disabled_cgroup(struct kunit *test)
 {
 	struct buffer_cg_device dev = { .name = "kunit/nocg" };
-	struct buffer_cg_charge charge;
+	struct buffer_cg_record charge;
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	/* A NULL cgroup is the disabled controller: nothing is charged. */
@@ -546,7 +554,7 @@ static void buffer_cg_test_disabled_cgroup(struct kunit *test)
 static void buffer_cg_test_charge_current(struct kunit *test)
 {
 	struct buffer_cg_device dev = { .name = "kunit/current" };
-	struct buffer_cg_charge charge, refused;
+	struct buffer_cg_record charge, refused;
 	struct buffer_cg *cg = buffer_cg_get_current();
 
 	KUNIT_ASSERT_NOT_NULL(test, cg);
@@ -577,9 +585,9 @@ static void buffer_cg_test_charge_current(struct kunit *test)
 	test_wait_device_gone(test, "kunit/current");
 }
 
-static long test_holders(struct buffer_cg *cg, struct buffer_cg_device *dev)
+static long test_refcnt(struct buffer_cg *cg, struct buffer_cg_device *dev)
 {
-	return atomic_long_read(&test_pool(cg, dev)->holders);
+	return atomic_long_read(&test_pool(cg, dev)->refcnt);
 }
 
 /*
@@ -591,34 +599,34 @@ static void buffer_cg_test_retired_pool(struct kunit *test)
 	struct buffer_cg_device dev = { .name = "kunit/retired" };
 	struct buffer_cg *root = test_cg_create(test, NULL);
 	struct buffer_cg *cg = test_cg_create(test, root);
-	struct buffer_cg_charge first, second;
+	struct buffer_cg_record first, second;
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&first, cg, &dev, SZ_4K), 0);
 	/* The record, and the live pool itself. */
-	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 2);
+	KUNIT_EXPECT_EQ(test, test_refcnt(cg, &dev), 2);
 	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 1);
 
 	test_cg_offline(cg);
-	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 1);
+	KUNIT_EXPECT_EQ(test, test_refcnt(cg, &dev), 1);
 	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 1);
 	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&second, cg, &dev, SZ_8K), 0);
 	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 2);
 	KUNIT_EXPECT_EQ(test, test_current(root, &dev), SZ_4K + SZ_8K);
 	buffer_cg_charge_release(&first);
 	buffer_cg_charge_release(&second);
-	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_refcnt(cg, &dev), 0);
 	KUNIT_EXPECT_EQ(test, test_current(root, &dev), 0);
 
 	/* Empty and retired: the next charge takes the references back. */
 	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&first, cg, &dev, SZ_4K), 0);
-	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 1);
+	KUNIT_EXPECT_EQ(test, test_refcnt(cg, &dev), 1);
 	KUNIT_EXPECT_EQ(test, test_buffers(cg, &dev), 1);
 	buffer_cg_charge_release(&first);
-	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_refcnt(cg, &dev), 0);
 
 	/* Live until the device goes, which takes the last reference. */
-	KUNIT_EXPECT_EQ(test, test_holders(root, &dev), 1);
+	KUNIT_EXPECT_EQ(test, test_refcnt(root, &dev), 1);
 	buffer_cg_unregister_device(&dev);
 	test_cg_free(cg);
 	test_cg_free(root);
@@ -649,7 +657,7 @@ static void buffer_cg_test_stock(struct kunit *test)
 	struct buffer_cg *parent = test_cg_create(test, root);
 	struct buffer_cg *child = test_cg_create(test, parent);
 	struct buffer_cg *sibling = test_cg_create(test, parent);
-	struct buffer_cg_charge a, b, c;
+	struct buffer_cg_record a, b, c;
 	struct buffer_cg_pool *pool;
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
@@ -709,14 +717,14 @@ static void buffer_cg_test_stock(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&a, child, &dev, SZ_8K), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(parent, &dev)->events_max), 1);
 
-	/* Removing the cgroup gives its stock back, and with it the holders. */
+	/* Removing the cgroup gives its stock back, and with it the references. */
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&a, child, &dev, SZ_4K), 0);
 	buffer_cg_charge_release(&a);
 	KUNIT_EXPECT_EQ(test, test_usage(parent, &dev), SZ_4K);
 	test_cg_offline(child);
 	test_stocks_flush();
 	KUNIT_EXPECT_EQ(test, test_usage(parent, &dev), 0);
-	KUNIT_EXPECT_EQ(test, test_holders(child, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_refcnt(child, &dev), 0);
 
 	/* And unregistering the device gives back its stocks. */
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&a, sibling, &dev, SZ_4K), 0);
@@ -727,7 +735,7 @@ static void buffer_cg_test_stock(struct kunit *test)
 	buffer_cg_unregister_device(&dev);
 	test_stocks_flush();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->usage), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->holders), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&pool->refcnt), 0);
 
 	test_cg_free(child);
 	test_cg_free(sibling);
@@ -741,7 +749,7 @@ struct test_stock_charger {
 	struct buffer_cg_device *dev;
 	/* Release the charge at once, leaving it in the CPU's stock. */
 	bool release;
-	struct buffer_cg_charge charge;
+	struct buffer_cg_record charge;
 	int ret;
 	struct completion done;
 };
@@ -855,7 +863,7 @@ static void buffer_cg_test_over_bound(struct kunit *test)
 	struct buffer_cg *root = test_cg_create(test, NULL);
 	struct buffer_cg *parent = test_cg_create(test, root);
 	struct buffer_cg *cg = test_cg_create(test, parent);
-	struct buffer_cg_charge charge;
+	struct buffer_cg_record charge;
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	KUNIT_EXPECT_EQ(test, buffer_cg_charge(&charge, cg, &dev,
@@ -911,7 +919,7 @@ static void buffer_cg_test_reregister_race(struct kunit *test)
 	};
 	struct buffer_cg *root = test_cg_create(test, NULL);
 	struct buffer_cg *cg = test_cg_create(test, root);
-	struct buffer_cg_charge kept, again;
+	struct buffer_cg_record kept, again;
 	int i;
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&first), 0);
@@ -952,7 +960,7 @@ struct test_unplug_charger {
 static int test_unplug_charger_fn(void *data)
 {
 	struct test_unplug_charger *c = data;
-	struct buffer_cg_charge charge;
+	struct buffer_cg_record charge;
 	int ret;
 
 	while (!atomic_read(&c->stop)) {
@@ -960,7 +968,7 @@ static int test_unplug_charger_fn(void *data)
 		if (!ret) {
 			c->charged++;
 			/* The id of a device gone is another's: not its pool. */
-			if (strcmp(charge.pool->dev->name, c->dev->name))
+			if (strcmp(charge.pool->state->name, c->dev->name))
 				c->elsewhere++;
 			buffer_cg_charge_release(&charge);
 		} else if (ret == -ENODEV) {
@@ -1034,7 +1042,7 @@ static void buffer_cg_test_stock_drain_scope(struct kunit *test)
 	struct buffer_cg *root = test_cg_create(test, NULL);
 	struct buffer_cg *kept = test_cg_create(test, root);
 	struct buffer_cg *limited = test_cg_create(test, root);
-	struct buffer_cg_charge a;
+	struct buffer_cg_record a;
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	migrate_disable();
@@ -1057,10 +1065,10 @@ static void buffer_cg_test_stock_drain_scope(struct kunit *test)
 }
 
 /* What buffer_cg_charge_release() does when this CPU's stock refuses. */
-static void test_release_elsewhere(struct buffer_cg_charge *charge)
+static void test_release_elsewhere(struct buffer_cg_record *charge)
 {
 	pool_uncharge(charge->pool, NULL, charge->size);
-	pool_put_holders(charge->pool, 1);
+	pool_put(charge->pool);
 	memset(charge, 0, sizeof(*charge));
 }
 
@@ -1074,22 +1082,22 @@ static void buffer_cg_test_stock_holds_pool(struct kunit *test)
 	struct buffer_cg_device dev = { .name = "kunit/stock-hold" };
 	struct buffer_cg *root = test_cg_create(test, NULL);
 	struct buffer_cg *cg = test_cg_create(test, root);
-	struct buffer_cg_charge big, small;
+	struct buffer_cg_record big, small;
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	migrate_disable();
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&big, cg, &dev, SZ_128K), 0);
 	buffer_cg_charge_release(&big);
-	/* From the stock: it keeps 124K and no record's holder. */
+	/* From the stock: it keeps 124K and no record's reference. */
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&small, cg, &dev, SZ_4K), 0);
 	test_cg_offline(cg);
 	/* The record goes on another CPU, whose stock takes no retired pool. */
 	test_release_elsewhere(&small);
-	KUNIT_EXPECT_GT(test, test_holders(cg, &dev), 0);
+	KUNIT_EXPECT_GT(test, test_refcnt(cg, &dev), 0);
 	KUNIT_EXPECT_EQ(test, test_usage(cg, &dev), SZ_128K - SZ_4K);
 	migrate_enable();
 	test_stocks_flush();
-	KUNIT_EXPECT_EQ(test, test_holders(cg, &dev), 0);
+	KUNIT_EXPECT_EQ(test, test_refcnt(cg, &dev), 0);
 	KUNIT_EXPECT_EQ(test, test_usage(cg, &dev), 0);
 
 	buffer_cg_unregister_device(&dev);
@@ -1107,7 +1115,7 @@ static void buffer_cg_test_raw_late_uncharge(struct kunit *test)
 	struct buffer_cg_device dev = { .name = "kunit/raw-late" };
 	struct buffer_cg *root = test_cg_create(test, NULL);
 	struct buffer_cg *cg = test_cg_create(test, root);
-	struct buffer_cg_charge kept;
+	struct buffer_cg_record kept;
 
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	/* A record keeps the device's state, and its pools, across. */
@@ -1156,7 +1164,7 @@ static void buffer_cg_test_raw_unregister_race(struct kunit *test)
 	struct buffer_cg *root = test_cg_create(test, NULL);
 	struct buffer_cg *cg = test_cg_create(test, root);
 	struct test_raw_charger c = { .cg = cg, .dev = &dev };
-	struct buffer_cg_charge kept;
+	struct buffer_cg_record kept;
 	struct buffer_cg_pool *pool;
 	struct task_struct *t;
 	int round;

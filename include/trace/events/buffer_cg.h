@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Trace events of the buffer cgroup controller. Included by
- * kernel/cgroup/buffer_cg.c only, after it defines the pool helpers used
- * below.
+ * Trace events of the buffer cgroup controller. Defined by
+ * kernel/cgroup/buffer_cg.c, which provides the pool helpers used below;
+ * its other files only call them.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM buffer_cg
