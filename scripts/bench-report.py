@@ -65,9 +65,15 @@ def heap_runs():
 
 
 def controller_functions():
-    """Names of the functions kernel/cgroup/buffer_cg.c defines."""
-    with open(os.path.join(TOP, 'kernel', 'cgroup', 'buffer_cg.c')) as f:
-        return set(re.findall(r'^(?:static )?(?:inline )?[a-z].*?\b(\w+)\(', f.read(), re.M))
+    """Names of the functions the controller's files define (its tests and
+    benchmark left out)."""
+    names = set()
+    for path in glob.glob(os.path.join(TOP, 'kernel', 'cgroup', 'buffer_cg*.[ch]')):
+        if path.endswith(('_test.c', '_bench.c')):
+            continue
+        with open(path) as f:
+            names |= set(re.findall(r'^(?:static )?(?:inline )?[a-z].*?\b(\w+)\(', f.read(), re.M))
+    return names
 
 
 def profile_runs():
@@ -277,7 +283,7 @@ def main():
     if profile:
         boots = min(len(v['cycles']) for v in profile.values())
         p('Native, by profile: the cycles spent in the controller\'s own functions')
-        p('(those of kernel/cgroup/buffer_cg.c) per buffer, from perf samples of the')
+        p('(those of kernel/cgroup/buffer_cg*.c) per buffer, from perf samples of the')
         p(f'same UML kernel running dma_heap_bench in one mode beside the floor ({boots} boots')
         p('per case, median, min..max over boots). The disabled controller still')
         p('enters its functions, to find it is off; the cycles over that are the')

@@ -22,6 +22,10 @@
 /* The charged size; the cost must not depend on it. */
 #define BENCH_SIZE SZ_64K
 
+/* buffer_cg.bench_iterations=, whichever object includes this file. */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "buffer_cg."
+
 static unsigned int bench_iterations = 100000;
 module_param(bench_iterations, uint, 0444);
 MODULE_PARM_DESC(bench_iterations, "Charge+uncharge pairs per timed loop of the benchmark");
