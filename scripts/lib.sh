@@ -49,3 +49,9 @@ overlay_files() {
 		[ -d "$TOP/$dir" ] && (cd "$TOP" && find "$dir" -type f)
 	done | LC_ALL=C sort
 }
+
+# kunit_py ARGS...: the kernel tree's kunit.py, run from the tree, with no
+# ARCH (kunit.py builds UML unless told otherwise).
+kunit_py() {
+	(unset ARCH; cd "$TREE" && python3 tools/testing/kunit/kunit.py "$@")
+}

@@ -52,6 +52,5 @@ if ! grep -q '^ok\|^not ok' "$kunit_tap"; then
 	echo "not ok 1 kunit: no KUnit results on the $kernel_name kernel's console" >"$kunit_tap"
 	status=1
 fi
-(unset ARCH; cd "$TREE" && python3 tools/testing/kunit/kunit.py parse "$kunit_tap") ||
-	status=1
+kunit_py parse "$kunit_tap" || status=1
 exit $status
