@@ -29,20 +29,10 @@ cp "$obj/lib/test_buffer_cg.ko" "$modules/lib/modules/"
 } >"$initrd"
 
 status=0
-if KERNEL=$kernel INITRD=$initrd CMA=64M QUIET_TIMEOUT=${QUIET_TIMEOUT:-180} \
-	"$TOP/scripts/run-guest.sh" check "$name" list="$list" 2>"$LOGS/$name.err"; then
-	echo "ok 1 $name: the debug kernel boots, runs its suites, no splat, clean poweroff" \
-		>"$RESULTS/$name-boot.tap"
-else
-	status=1
-	cat "$LOGS/$name.err" >&2
-	{
-		echo "not ok 1 $name: the debug kernel boots, runs its suites, no splat, clean poweroff"
-		sed 's/^/# /' "$LOGS/$name.err"
-	} >"$RESULTS/$name-boot.tap"
-fi
-python3 "$TOP/scripts/tap.py" split-guest "$LOGS/$name.results" \
-	"$TOP/scripts/guest/$list" "$RESULTS"
+KERNEL=$kernel INITRD=$initrd CMA=64M QUIET_TIMEOUT=${QUIET_TIMEOUT:-180} \
+	guest_suites "$RESULTS" "$name" "$TOP/scripts/guest/$list" \
+	"the debug kernel boots, runs its suites, no splat, clean poweroff" \
+	check list="$list" || status=1
 
 # The KUnit suite's KTAP, from the console, timestamps stripped.
 sed -n 's/^\[ *[0-9]*\.[0-9]*\] //p' "$LOGS/$name.console" |

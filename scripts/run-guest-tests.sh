@@ -10,28 +10,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-mkdir -p "$RESULTS" "$LOGS"
 status=0
 
-# boot LOGNAME LIST [KERNEL-ARGS...]: one boot running the suites of LIST.
+# boot NAME LIST [KERNEL-ARGS...]: one boot running the suites of LIST.
 boot() {
 	local name=$1 list=$2
 	shift 2
-	if KERNEL=${KERNEL:-$BUILD/bzImage} CMA=64M QUIET_TIMEOUT=120 \
-		"$TOP/scripts/run-guest.sh" check "$name" \
-		list="$list" "$@" 2>"$LOGS/$name.err"; then
-		echo "ok 1 $name: the guest boots, runs its suites and powers off cleanly" \
-			>"$RESULTS/$name-boot.tap"
-	else
-		status=1
-		cat "$LOGS/$name.err" >&2
-		{
-			echo "not ok 1 $name: the guest boots, runs its suites and powers off cleanly"
-			sed 's/^/# /' "$LOGS/$name.err"
-		} >"$RESULTS/$name-boot.tap"
-	fi
-	python3 "$TOP/scripts/tap.py" split-guest "$LOGS/$name.results" \
-		"$TOP/scripts/guest/$list" "$RESULTS"
+	KERNEL=${KERNEL:-$BUILD/bzImage} CMA=64M QUIET_TIMEOUT=120 \
+		guest_suites "$RESULTS" "$name" "$TOP/scripts/guest/$list" \
+		"the guest boots, runs its suites and powers off cleanly" \
+		check list="$list" "$@" || status=1
 }
 
 if [ "${1:-}" = absent ]; then

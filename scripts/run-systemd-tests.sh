@@ -13,19 +13,9 @@ mkdir -p "$results" "$LOGS"
 [ -f "$kernel" ] || die "$kernel is missing: run 'make check-systemd'"
 
 status=0
-if KERNEL=$kernel INITRD=$BUILD/debian-root.cpio MEM=2G QUIET_TIMEOUT=300 \
-	"$TOP/scripts/run-guest.sh" systemd guest-systemd 2>"$LOGS/guest-systemd.err"; then
-	echo "ok 1 guest-systemd: Debian boots with the patched systemd as PID 1, no splat, clean reboot" \
-		>"$results/guest-systemd-boot.tap"
-else
-	status=1
-	cat "$LOGS/guest-systemd.err" >&2
-	{
-		echo "not ok 1 guest-systemd: Debian boots with the patched systemd as PID 1, no splat, clean reboot"
-		sed 's/^/# /' "$LOGS/guest-systemd.err"
-	} >"$results/guest-systemd-boot.tap"
-fi
-python3 "$TOP/scripts/tap.py" split-guest "$LOGS/guest-systemd.results" \
-	"$TOP/tools/systemd/guest/systemd.list" "$results"
+KERNEL=$kernel INITRD=$BUILD/debian-root.cpio MEM=2G QUIET_TIMEOUT=300 \
+	guest_suites "$results" guest-systemd "$TOP/tools/systemd/guest/systemd.list" \
+	"Debian boots with the patched systemd as PID 1, no splat, clean reboot" \
+	systemd || status=1
 python3 "$TOP/scripts/tap.py" summary "$results" || status=1
 exit $status
