@@ -41,9 +41,7 @@ demo: initramfs ## Boot the kernel and run the demo
 	@STREAM=1 $(SCRIPTS)/run-guest.sh demo
 
 shell: initramfs ## Boot the kernel to a shell on the console (exit with poweroff -f)
-	@qemu-system-x86_64 -m 1G -smp 2 -nographic -vga std -device virtio-gpu-pci,addr=04.0 \
-		-no-reboot -kernel build/bzImage \
-		-initrd build/initramfs.cpio.gz -append "console=ttyS0 cma=32M panic=-1 run=shell"
+	@$(SCRIPTS)/run-guest.sh shell
 
 check: ## Run every test; ends with 'N passed, N failed'
 	@$(SCRIPTS)/check.sh
