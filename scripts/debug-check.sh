@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Boot the debug kernel (lockdep, KASAN, fault injection, kmemleak): the
-# KUnit suite runs at boot, then the suites of scripts/guest/LIST (default
-# debug.list). Any splat in its log fails the boot case. Writes
-# build/results/kunit.tap (the KTAP from the console, shown by kunit.py
-# parse) and build/results/guest-*.tap. KERNEL_NAME=kcsan boots the KCSAN
-# kernel instead (build-kernel.sh kcsan), its KTAP in kunit-kcsan.tap.
+# 'make debug-check' (and 'make stress', 'make check'). Boot the debug
+# kernel (lockdep, KASAN, fault injection, kmemleak): the KUnit suite runs
+# at boot, then the suites of scripts/guest/LIST (default debug.list). Any
+# splat in its log fails the boot case. Writes build/results/kunit.tap (the
+# KTAP from the console, shown by kunit.py parse) and
+# build/results/guest-*.tap. KERNEL_NAME=kcsan boots the KCSAN kernel
+# instead (build-kernel.sh kcsan), its KTAP in kunit-kcsan.tap.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run the controller's KUnit suite under UML through kunit.py; write
-# build/results/kunit.tap (the raw KTAP) and print kunit.py's parsed report.
+# 'make kunit'. Run the controller's KUnit suite under UML through kunit.py;
+# write build/results/kunit.tap (the raw KTAP) and print kunit.py's parsed
+# report.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Boot the systemd kernel on the Debian root (build/debian-root.cpio) with
-# the patched systemd as PID 1; its test unit drives BufferMax= and reports
-# on the results port. Writes build/results-systemd/*.tap and prints
-# "N passed, N failed".
+# 'make check-systemd', after its builds. Boot the systemd kernel on the
+# Debian root (build/debian-root.cpio) with the patched systemd as PID 1;
+# its test unit drives BufferMax= and reports on the results port. Writes
+# build/results-systemd/*.tap and prints "N passed, N failed".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

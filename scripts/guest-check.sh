@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Boot the test kernel and run the in-guest suites: those of
-# scripts/guest/check.list, then, booted with cgroup_disable=buffer and
-# dma_heap.mem_accounting=1 (memcg charges the system heap instead), those of
-# disabled.list; write build/results/guest-*.tap. With "absent", boot the
-# kernel built without the controller (build-kernel.sh nobuffer) and run
-# those of absent.list instead. The CMA area is 64M: the upstream
-# dmabuf-heaps test keeps its first 1 MiB CMA buffer open while it allocates
-# 32 more, which a 32M area (the spec's demo size) cannot hold.
+# 'make guest-check', and part of 'make check'. Boot the test kernel and run
+# the in-guest suites: those of scripts/guest/check.list, then, booted with
+# cgroup_disable=buffer and dma_heap.mem_accounting=1 (memcg charges the
+# system heap instead), those of disabled.list; write
+# build/results/guest-*.tap. With "absent", boot the kernel built without
+# the controller (build-kernel.sh nobuffer) and run those of absent.list
+# instead. The CMA area is 64M: the upstream dmabuf-heaps test keeps its
+# first 1 MiB CMA buffer open while it allocates 32 more, which a 32M area
+# (the spec's demo size) cannot hold.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
