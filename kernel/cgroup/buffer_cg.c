@@ -839,7 +839,8 @@ static struct buffer_cg_pool *pool_common_ancestor(struct buffer_cg_pool *a,
  * keep nothing alive and record nothing: the caller keeps its reference on
  * @cg until it has uncharged them, in any grouping, with
  * buffer_cg_uncharge(), and does so before buffer_cg_unregister_device(),
- * which otherwise uncharges them itself and says so in the kernel log.
+ * which otherwise uncharges them itself and says so in the kernel log, as
+ * freeing @cg does.
  * Exporters whose buffers can outlive their device want buffer_cg_charge(),
  * which records the charge in the buffer.
  *
@@ -862,7 +863,6 @@ int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 	ret = pool_charge(pool, NULL, usage);
-	trace_buffer_cg_charge(pool, usage, ret);
 	/*
 	 * Fully ordered, as unregistration's xchg() after it clears the
 	 * device: one of the two finds the bytes it must uncharge.
@@ -872,6 +872,7 @@ int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 		pool_uncharge(pool, NULL, atomic_long_xchg(&pool->raw, 0));
 		ret = -ENODEV;
 	}
+	trace_buffer_cg_charge(pool, usage, ret);
 	pool_put_holders(pool, 1);
 	return ret;
 }
@@ -1298,6 +1299,9 @@ static int buffer_cg_may_charge(struct cgroup *dst, struct super_block *sb)
 	if (!sb || !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
 		return -EPERM;
 	ret = cgroup_may_migrate_current(dst, sb);
+	/* Removed meanwhile, as if removed before the fd was resolved. */
+	if (ret == -ENODEV)
+		return -ESRCH;
 	return ret == -ENOMEM ? ret : ret ? -EPERM : 0;
 }
 
@@ -1542,10 +1546,12 @@ out:
 EXPORT_SYMBOL_GPL(buffer_cg_register_device);
 
 /*
- * Uncharge what buffer_cg_try_charge() left in @pool at unregistration,
- * which no buffer_cg_uncharge() can reach any more.
+ * Uncharge what buffer_cg_try_charge() left in @pool once no
+ * buffer_cg_uncharge() can reach it: at unregistration, or when the
+ * cgroup is freed, its caller having broken the contract by putting its
+ * reference on the cgroup first.
  */
-static void pool_drop_raw_locked(struct buffer_cg_pool *pool)
+static void pool_drop_raw_locked(struct buffer_cg_pool *pool, const char *why)
 {
 	long raw = atomic_long_xchg(&pool->raw, 0);
 
@@ -1553,9 +1559,10 @@ static void pool_drop_raw_locked(struct buffer_cg_pool *pool)
 
 	if (!raw)
 		return;
-	pr_warn("buffer_cg: %s unregistered with %ld bytes charged by buffer_cg_try_charge(); uncharged\n",
-		pool->dev->name, raw);
+	pr_warn("buffer_cg: %s: %ld bytes charged by buffer_cg_try_charge() when %s; uncharged\n",
+		pool->dev->name, raw, why);
 	pool_uncharge(pool, NULL, raw);
+	trace_buffer_cg_uncharge(pool, raw, 0);
 }
 
 /**
@@ -1587,7 +1594,7 @@ void buffer_cg_unregister_device(struct buffer_cg_device *dev)
 	WRITE_ONCE(state->dev, NULL);
 	RCU_INIT_POINTER(dev->state, NULL);
 	list_for_each_entry(pool, &state->pools, dev_node) {
-		pool_drop_raw_locked(pool);
+		pool_drop_raw_locked(pool, "its device was unregistered");
 		pool_set_live(pool, false);
 	}
 	/* See struct buffer_cg_dev_state: under the mutex. */
@@ -1893,6 +1900,7 @@ static void buffer_cg_css_free(struct cgroup_subsys_state *css)
 		pool = pool_lookup(cg, id);
 		if (pool) {
 			WARN_ON_ONCE(atomic_long_read(&pool->holders));
+			pool_drop_raw_locked(pool, "its cgroup was freed");
 			list_del(&pool->dev_node);
 			kfree(pool);
 		}
