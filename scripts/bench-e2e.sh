@@ -25,6 +25,6 @@ boot() {
 
 for round in $(seq "$rounds"); do
 	boot "disabled-$round" cgroup_disable=buffer bench_modes=disabled
-	boot "enabled-$round" bench_modes=root,depth4
+	boot "enabled-$round" bench_modes=root,depth4,onehop-pidfd,onehop-cgroup,onehop-pidfd-delegated,onehop-cgroup-delegated
 	boot "memcg-$round" cgroup_disable=buffer dma_heap.mem_accounting=1 bench_modes=memcg
 done

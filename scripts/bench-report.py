@@ -16,6 +16,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(TOP, 'build', 'bench')
 SIZES = [(4096, '4 KiB'), (65536, '64 KiB'), (1 << 20, '1 MiB'), (16 << 20, '16 MiB')]
 MODES = ['disabled', 'root', 'depth4', 'memcg']
+# One hop through charge_fd, each against depth4 (a direct allocation).
+ONEHOP = ['onehop-pidfd', 'onehop-cgroup', 'onehop-pidfd-delegated', 'onehop-cgroup-delegated']
 CORE = re.compile(r'bench: (\S+) depth=(\d+) devices=(\d+) cpus=(\d+) '
                   r'ns=([\d.]+) min=([\d.]+) max=([\d.]+)')
 HEAP = re.compile(r'bench: heap mode=(\S+) size=(\d+) ns=([\d.]+) min=[\d.]+ '
@@ -358,6 +360,18 @@ def main():
     paired = paired_ratios(e2e, 'depth4', 'root')
     p('  ' + '  '.join(f'{label} {statistics.median(paired[size]):.4f}' for size, label in SIZES))
     p('')
+    p('  One hop: the allocator in /b1/b2/b3/alloc charges /b1/b2/b3/b4 through')
+    p('  charge_fd (a pidfd of a client there, or the cgroup\'s directory), as root')
+    p('  or as nobody with b4 and b3 delegated; time per buffer as a ratio to depth4')
+    p('  (the client allocating for itself), paired by boot and repeat, median:')
+    hop = {}
+    for mode in ONEHOP:
+        paired = paired_ratios(e2e, mode, 'depth4')
+        if not all(paired.get(size) for size, _ in SIZES):
+            sys.exit(f'bench-report: no {mode} runs')
+        hop[mode] = {size: statistics.median(1 / r for r in paired[size]) for size, _ in SIZES}
+        p(f'  {mode:>23}  ' + '  '.join(f'{label} {hop[mode][size]:.4f}' for size, label in SIZES))
+    p('')
     p('  For scale: the core costs, natively (UML, above), '
       f'{uml[("charge_record", 4, 1, 1)][0]:.1f} ns per buffer at depth 4')
     p(f'  and {uml[("charge_record", 1, 1, 1)][0]:.1f} ns at depth 1 (charge + release of the record).')
@@ -419,6 +433,11 @@ def main():
     n = e2e_noise([s for s, _ in big_sizes])
     p(f'  depth-4 overhead from 1 MiB up <= 0.5%: worst {big:.2f}% [{bbig:.2f}%]  '
       f'{verdicts(big <= 0.5, bbig <= 0.5, n, 0.5)}')
+    worst = max(ONEHOP, key=lambda mode: hop[mode][4096])
+    n = e2e_noise([4096])
+    p(f'  one hop through charge_fd at 4 KiB <= 1.05 x a direct allocation: worst')
+    p(f'  {worst} x{hop[worst][4096]:.4f}  '
+      f'{verdict(hop[worst][4096] <= 1.05, n, 5)}')
     d, f = dev_ratio[1024], dev_fastest[1024]
     p(f'  core at 1024 devices within 10% of 1 device: x{d:.3f} [x{f:.3f}]  '
       f'{verdict(abs(d - 1) <= 0.10)} [{verdict(abs(f - 1) <= 0.10)}]')

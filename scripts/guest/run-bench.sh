@@ -8,7 +8,12 @@
 # Modes: root (the task in the root cgroup), depth4 (in /b1/b2/b3/b4, every
 # level with a buffer.max), memcg (in /m1/m2/m3/m4, every level with a
 # memory.max; boot with dma_heap.mem_accounting=1), disabled (the root
-# cgroup; boot with cgroup_disable=buffer).
+# cgroup; boot with cgroup_disable=buffer). One hop, the allocator in
+# /b1/b2/b3/alloc charging /b1/b2/b3/b4 through charge_fd, as root
+# (CAP_SYS_RESOURCE) or as nobody with that cgroup and the common ancestor
+# delegated to it (their cgroup.procs its own): onehop-pidfd (the pidfd of
+# a client process in b4), onehop-cgroup (b4's directory, O_PATH),
+# onehop-pidfd-delegated, onehop-cgroup-delegated.
 out=/dev/ttyS1
 cg=/sys/fs/cgroup
 sizes="4096 65536 1048576 16777216"
@@ -26,13 +31,40 @@ chain() {
 	echo "$dir"
 }
 
+# onehop: the allocator's cgroup beside depth4's leaf, a client in the leaf.
+onehop() {
+	leaf=$(chain buffer b buffer.max "heap/system 1G") || return 1
+	mkdir -p "${leaf%/*}/alloc" || return 1
+	if [ ! -e /tmp/client ]; then
+		sleep 1000000 &
+		echo $! >/tmp/client
+		echo $! >"$leaf/cgroup.procs" || return 1
+	fi
+	echo "${leaf%/*}/alloc" >/tmp/cg-$mode
+}
+
+# delegate: the leaf and the common ancestor delegated to nobody, who may
+# open the heap, and whose shell has no capability left.
+delegate() {
+	chown 65534 "$leaf/cgroup.procs" "${leaf%/*}/cgroup.procs" &&
+		chmod o+rw /dev/dma_heap/system && echo nobody >/tmp/user-$mode &&
+		su -s /bin/sh -c 'cat /proc/self/status' nobody | grep -q '^CapEff:[[:space:]]*0*$'
+}
+
 for mode in $modes; do
+	echo root >/tmp/user-$mode
+	: >/tmp/args-$mode
 	case $mode in
 	depth4) chain buffer b buffer.max "heap/system 1G" >/tmp/cg-$mode ;;
 	memcg) chain memory m memory.max 1G >/tmp/cg-$mode ;;
 	root | disabled) echo $cg >/tmp/cg-$mode ;;
+	onehop-pidfd*) onehop && echo "-p $(cat /tmp/client)" >/tmp/args-$mode ;;
+	onehop-cgroup*) onehop && echo "-g $leaf" >/tmp/args-$mode ;;
 	*) echo "bench: unknown mode $mode" >$out; exit 1 ;;
 	esac || { echo "bench: cannot set up mode $mode" >$out; exit 1; }
+	case $mode in
+	*-delegated) delegate || { echo "bench: cannot delegate for $mode" >$out; exit 1; } ;;
+	esac
 done
 
 reversed=$(echo $modes | tr ' ' '\n' | tac)
@@ -42,9 +74,12 @@ for repeat in $(seq "${bench_repeat:-3}"); do
 	echo "guest: bench repeat $repeat"
 	for size in $sizes; do
 		for mode in $order; do
-			# The cgroup is entered by the shell that runs the bench.
-			if ! sh -c 'echo $$ >"$0/cgroup.procs" && exec buffer-bench -t "$1" "$2"' \
-				"$(cat /tmp/cg-$mode)" "$seconds" "$size" >/tmp/bench.out; then
+			# The cgroup is entered by the shell that runs the bench, as
+			# root; then nobody's shell, if the mode says so, runs it.
+			run="buffer-bench $(cat /tmp/args-$mode) -t $seconds $size"
+			[ "$(cat /tmp/user-$mode)" = nobody ] && run="su -s /bin/sh -c 'exec $run' nobody"
+			if ! sh -c 'echo $$ >"$0/cgroup.procs" && eval exec "$1"' \
+				"$(cat /tmp/cg-$mode)" "$run" >/tmp/bench.out; then
 				echo "bench: buffer-bench failed in mode $mode" >$out
 				exit 1
 			fi

@@ -7,10 +7,14 @@
  *
  *   size=SIZE allocs=N seconds=S rate=N/S
  *
+ * With -p PID or -g CGROUP, every buffer is charged to that process's or
+ * cgroup's through DMA_HEAP_FLAG_CHARGE_FD (one hop, as an allocator
+ * charges its client); the pidfd or O_PATH directory fd is opened once.
+ *
  * 'make bench' runs it in the guest in each accounting mode; see
  * Documentation/dev-tools/buffer_cg.rst.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,14 +23,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: buffer-bench [-H HEAP] [-t SECONDS] SIZE...\n"
+	fprintf(f, "usage: buffer-bench [-H HEAP] [-t SECONDS] [-p PID | -g CGROUP] SIZE...\n"
 		   "Allocates and closes SIZE-byte dma-bufs from /dev/dma_heap/HEAP\n"
-		   "(default system) for SECONDS (default 1) per size; prints the rate.\n");
+		   "(default system) for SECONDS (default 1) per size; prints the rate.\n"
+		   "-p, -g: charge each buffer to process PID's cgroup (by pidfd) or to\n"
+		   "the cgroup2 directory CGROUP, as an allocator charges its client.\n");
 }
 
 static double now(void)
@@ -47,7 +54,7 @@ static int parse_size(const char *s, unsigned long long *size)
 }
 
 /* Returns 0, or -1 with the failing call's errno reported. */
-static int measure(int heap, unsigned long long size, double seconds)
+static int measure(int heap, int charge_fd, unsigned long long size, double seconds)
 {
 	unsigned long long allocs = 0;
 	double start = now(), elapsed;
@@ -56,6 +63,8 @@ static int measure(int heap, unsigned long long size, double seconds)
 		struct dma_heap_allocation_data data = {
 			.len = size,
 			.fd_flags = O_RDWR | O_CLOEXEC,
+			.heap_flags = charge_fd >= 0 ? DMA_HEAP_FLAG_CHARGE_FD : 0,
+			.charge_fd = charge_fd >= 0 ? charge_fd : 0,
 		};
 
 		if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data)) {
@@ -75,15 +84,31 @@ static int measure(int heap, unsigned long long size, double seconds)
 
 int main(int argc, char **argv)
 {
-	const char *heap_name = "system";
+	const char *heap_name = "system", *target = NULL;
+	int opt, heap, charge_fd = -1;
 	double seconds = 1;
-	char path[128];
-	int opt, heap;
+	char path[128], *end;
+	long pid = 0;
 
-	while ((opt = getopt(argc, argv, "H:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "H:t:p:g:h")) != -1) {
 		switch (opt) {
 		case 'H':
 			heap_name = optarg;
+			break;
+		case 'p':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || pid <= 0) {
+				fprintf(stderr, "buffer-bench: bad pid '%s'\n", optarg);
+				return 2;
+			}
+			/* fallthrough */
+		case 'g':
+			if (target) {
+				fprintf(stderr, "buffer-bench: one of -p and -g, once\n");
+				return 2;
+			}
+			target = optarg;
 			break;
 		case 't':
 			seconds = atof(optarg);
@@ -104,6 +129,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (target) {
+		charge_fd = pid ? syscall(SYS_pidfd_open, (pid_t)pid, 0) :
+				  open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (charge_fd < 0) {
+			fprintf(stderr, "buffer-bench: %s: %s\n", target, strerror(errno));
+			return 1;
+		}
+	}
 	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap_name);
 	heap = open(path, O_RDONLY | O_CLOEXEC);
 	if (heap < 0) {
@@ -117,7 +150,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "buffer-bench: bad size '%s'\n", argv[i]);
 			return 2;
 		}
-		if (measure(heap, size, seconds))
+		if (measure(heap, charge_fd, size, seconds))
 			return 1;
 	}
 	close(heap);

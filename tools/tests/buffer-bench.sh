@@ -1,11 +1,13 @@
 #!/bin/sh
 # In-guest TAP test of buffer-bench, the allocation-rate tool of 'make bench':
-# its output line, and its exit codes on bad input.
+# its output line, and its exit codes on bad input; with -p and -g, its
+# buffers charged to the named process's or cgroup's (refused at that
+# cgroup's limit of 0, allowed at max).
 set -u
 . ./tap.sh
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..11"
 out=$(buffer-bench -t 0.2 4096 65536)
 check "one line per size" "$(echo "$out" | wc -l)" 2
 line=$(echo "$out" | head -n 1)
@@ -20,4 +22,25 @@ fi
 expect_exit 2 "usage:" "no size: usage, exit 2" buffer-bench
 expect_exit 2 "bad size '4k'" "a bad size: exit 2" buffer-bench 4k
 expect_exit 1 "/dev/dma_heap/nosuch" "a missing heap: exit 1" buffer-bench -H nosuch 4096
+
+grep -qw buffer $cg/cgroup.subtree_control || echo +buffer >$cg/cgroup.subtree_control
+mkdir -p $cg/bench_hop
+echo "heap/system 0" >$cg/bench_hop/buffer.max
+in_cgroup bench_hop sleep 100
+client=$!
+until grep -q "^$client$" $cg/bench_hop/cgroup.procs; do sleep 0.1; done
+expect_exit 1 "Cannot allocate memory" "-g: each buffer charged to the cgroup, refused at its limit" \
+	buffer-bench -t 0.1 -g $cg/bench_hop 4096
+expect_exit 1 "Cannot allocate memory" "-p: each buffer charged to the process's cgroup, refused at its limit" \
+	buffer-bench -t 0.1 -p $client 4096
+echo "heap/system max" >$cg/bench_hop/buffer.max
+expect_exit 0 "^size=4096 allocs=" "-g: allowed below the cgroup's limit" \
+	buffer-bench -t 0.1 -g $cg/bench_hop 4096
+expect_exit 0 "^size=4096 allocs=" "-p: allowed below the cgroup's limit" \
+	buffer-bench -t 0.1 -p $client 4096
+kill $client
+wait $client 2>/dev/null
+expect_exit 2 "one of -p and -g" "-p and -g together: exit 2" buffer-bench -p 1 -g $cg 4096
+expect_exit 1 "/nosuch: No such file" "-g of a missing cgroup: exit 1" buffer-bench -g /nosuch 4096
+rmdir $cg/bench_hop
 exit $failed
