@@ -39,6 +39,8 @@ if record build-kernel make -C "$TOP" -s kernel; then
 	if record build-guest-programs make -C "$TOP" -s initramfs; then
 		log "guest tests (TCG)"
 		"$TOP/scripts/guest-check.sh" || true
+		log "the demo, and no error line in its transcript (TCG)"
+		"$TOP/scripts/check-demo.sh" >/dev/null || true
 	fi
 fi
 
