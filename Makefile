@@ -41,19 +41,17 @@ demo: initramfs ## Boot the kernel and run the demo
 	@STREAM=1 $(SCRIPTS)/run-guest.sh demo
 
 shell: initramfs ## Boot the kernel to a shell on the console (exit with poweroff -f)
-	@qemu-system-x86_64 -m 1G -smp 2 -nographic -vga std -device virtio-gpu-pci,addr=04.0 \
-		-no-reboot -kernel build/bzImage \
-		-initrd build/initramfs.cpio.gz -append "console=ttyS0 cma=32M panic=-1 run=shell"
+	@$(SCRIPTS)/run-guest.sh shell
 
 check: ## Run every test; ends with 'N passed, N failed'
 	@$(SCRIPTS)/check.sh
 
 debug-check: initramfs debug-kernel ## Boot the debug kernel: KUnit, stress, faults, fuzzing (bounded)
-	@$(SCRIPTS)/run-debug-tests.sh debug.list
+	@$(SCRIPTS)/debug-check.sh debug.list
 
 stress: initramfs debug-kernel kcsan-kernel ## A long stress, fault and fuzz run on the debug kernel, then on the KCSAN kernel
-	@QUIET_TIMEOUT=300 $(SCRIPTS)/run-debug-tests.sh stress.list
-	@QUIET_TIMEOUT=300 KERNEL_NAME=kcsan $(SCRIPTS)/run-debug-tests.sh kcsan.list
+	@QUIET_TIMEOUT=300 $(SCRIPTS)/debug-check.sh stress.list
+	@QUIET_TIMEOUT=300 KERNEL_NAME=kcsan $(SCRIPTS)/debug-check.sh kcsan.list
 
 check-the-checks: ## Mutate the controller in a scratch copy: does each suite go red? (not in make check)
 	@$(SCRIPTS)/check-the-checks.sh
@@ -64,7 +62,7 @@ systemd: ## Build Debian 12's systemd with tools/systemd/patches (BufferMax=)
 check-systemd: guest-programs systemd ## Boot Debian with the patched systemd as PID 1 and test BufferMax=
 	@$(SCRIPTS)/build-kernel.sh systemd configs/base.config configs/systemd.config
 	@$(SCRIPTS)/build-debian-root.sh
-	@$(SCRIPTS)/run-systemd-tests.sh
+	@$(SCRIPTS)/check-systemd.sh
 
 bench-kernel: tree ## Build the bench kernel (the test kernel plus the KUnit charge-path benchmark)
 	@$(SCRIPTS)/build-kernel.sh bench configs/base.config configs/bench.config
@@ -78,16 +76,16 @@ bench: initramfs bench-kernel ## Measure the cost of accounting; writes build/be
 	@python3 $(SCRIPTS)/bench-report.py
 
 kunit: tree ## Run the KUnit suite under UML (fast, for development)
-	@$(SCRIPTS)/run-kunit.sh
+	@$(SCRIPTS)/kunit.sh
 
 guest-check: initramfs ## Boot the kernel and run the in-guest tests only
-	@$(SCRIPTS)/run-guest-tests.sh
+	@$(SCRIPTS)/guest-check.sh
 
 patches: tree ## Write the upstream-style series to build/patches/
 	@$(SCRIPTS)/export-patches.sh
 
 checkpatch: patches ## Run checkpatch.pl --strict over the series
-	@$(SCRIPTS)/checkpatch-series.sh
+	@$(SCRIPTS)/checkpatch.sh
 
 patches-check: patches ## Build the kernel at every step of the series
 	@$(SCRIPTS)/build-series-steps.sh

@@ -21,9 +21,9 @@ for boot in $(seq "$boots"); do
 	else
 		step=(exec)
 	fi
-	(cd "$TREE" && python3 tools/testing/kunit/kunit.py "${step[@]}" \
-		--build_dir "$BUILD/kunit-bench" --timeout 1200 --raw_output=kunit \
-		'buffer_cg_bench') >>"$out/core-uml.ktap" 2>"$LOGS/bench-core-uml.err" ||
+	kunit_py "${step[@]}" --build_dir "$BUILD/kunit-bench" --timeout 1200 \
+		--raw_output=kunit 'buffer_cg_bench' \
+		>>"$out/core-uml.ktap" 2>"$LOGS/bench-core-uml.err" ||
 		die "the UML benchmark failed: see build/bench/core-uml.ktap and build/logs/bench-core-uml.err"
 done
 [ "$(grep -c 'bench: try_charge depth=1 ' "$out/core-uml.ktap")" = "$boots" ] ||

@@ -21,9 +21,8 @@ boot() {
 		args+=(--kernel_args "$arg")
 	done
 	log "bench: the heap's allocation path under UML, $name"
-	(cd "$TREE" && python3 tools/testing/kunit/kunit.py exec \
-		--build_dir "$BUILD/kunit-bench" --timeout 600 --raw_output=kunit \
-		"${args[@]}" 'dma_heap_bench') >"$out/heap-$name.ktap" 2>>"$LOGS/bench-heap-uml.err" ||
+	kunit_py exec --build_dir "$BUILD/kunit-bench" --timeout 600 --raw_output=kunit \
+		"${args[@]}" 'dma_heap_bench' >"$out/heap-$name.ktap" 2>>"$LOGS/bench-heap-uml.err" ||
 		die "dma_heap_bench failed: see build/bench/heap-$name.ktap"
 	grep -q 'bench: heap' "$out/heap-$name.ktap" ||
 		die "no bench lines in build/bench/heap-$name.ktap"

@@ -133,7 +133,7 @@ for m in $mutants; do
 		failed=1
 		continue
 	fi
-	env -u BUILD -u TREE -u PATCHES "$src/scripts/run-debug-tests.sh" mutant.list \
+	env -u BUILD -u TREE -u PATCHES "$src/scripts/debug-check.sh" mutant.list \
 		>"$work/$m.run.log" 2>&1 || true
 	rm -rf "$work/$m"
 	cp -r "$src/build/results" "$work/$m"

@@ -38,7 +38,9 @@ log "harness: a broken patch is refused"
 if record build-kernel make -C "$TOP" -s kernel; then
 	if record build-guest-programs make -C "$TOP" -s initramfs; then
 		log "guest tests (TCG)"
-		"$TOP/scripts/run-guest-tests.sh" || true
+		"$TOP/scripts/guest-check.sh" || true
+		log "the demo, and no error line in its transcript (TCG)"
+		"$TOP/scripts/check-demo.sh" >/dev/null || true
 	fi
 fi
 
@@ -46,7 +48,7 @@ fi
 if record build-debug-kernel make -C "$TOP" -s debug-kernel; then
 	[ -f "$BUILD/initramfs.cpio.gz" ] && {
 		log "debug kernel: KUnit, stress, fault injection, fuzzing (TCG)"
-		"$TOP/scripts/run-debug-tests.sh" || true
+		"$TOP/scripts/debug-check.sh" || true
 	}
 fi
 
@@ -59,10 +61,10 @@ if record build-kernel-without-controller \
 	"$TOP/scripts/build-kernel.sh" nobuffer configs/base.config configs/nobuffer.config; then
 	[ -f "$BUILD/initramfs.cpio.gz" ] && {
 		log "kernel without the controller (TCG)"
-		"$TOP/scripts/run-guest-tests.sh" absent || true
+		"$TOP/scripts/guest-check.sh" absent || true
 	}
 fi
 if record export-patches "$TOP/scripts/export-patches.sh"; then
-	"$TOP/scripts/checkpatch-series.sh" || true
+	"$TOP/scripts/checkpatch.sh" || true
 fi
 summary

@@ -89,3 +89,35 @@ overlay_files() {
 		[ -d "$TOP/$dir" ] && (cd "$TOP" && find "$dir" -type f)
 	done | LC_ALL=C sort
 }
+
+# kunit_py ARGS...: the kernel tree's kunit.py, run from the tree, with no
+# ARCH (kunit.py builds UML unless told otherwise).
+kunit_py() {
+	(unset ARCH; cd "$TREE" && python3 tools/testing/kunit/kunit.py "$@")
+}
+
+# guest_suites OUT NAME LIST WHAT JOB [KERNEL-ARGS...]: one boot of the
+# guest job JOB (scripts/guest/run-JOB.sh) through run-guest.sh, with
+# KERNEL, INITRD, CMA, MEM and QUIET_TIMEOUT from the environment, logged as
+# build/logs/NAME.*. The boot is a test case of its own, OUT/NAME-boot.tap:
+# "ok 1 NAME: WHAT", or "not ok" with run-guest.sh's complaint. Then the
+# results port is split into OUT/guest-SUITE.tap, one per suite of the list
+# file LIST (a path). Fails if the boot failed.
+guest_suites() {
+	local out=$1 name=$2 list=$3 what=$4 status=0
+	shift 4
+	mkdir -p "$out" "$LOGS"
+	if "$TOP/scripts/run-guest.sh" "$1" "$name" "${@:2}" 2>"$LOGS/$name.err"; then
+		echo "ok 1 $name: $what" >"$out/$name-boot.tap"
+	else
+		status=1
+		cat "$LOGS/$name.err" >&2
+		{
+			echo "not ok 1 $name: $what"
+			sed 's/^/# /' "$LOGS/$name.err"
+		} >"$out/$name-boot.tap"
+	fi
+	python3 "$TOP/scripts/tap.py" split-guest "$LOGS/$name.results" "$list" "$out" ||
+		status=1
+	return $status
+}

@@ -74,6 +74,11 @@ sync_stage() {
 }
 
 "$(dirname "$0")/install-deps.sh"
+# Two make targets run at once (make kunit beside make kernel) share the
+# stage: one lays the tree at a time.
+mkdir -p "$BUILD"
+exec 9>"$BUILD/.tree.lock"
+flock 9
 unpack_base
 compose_stage
 sync_stage

@@ -6,7 +6,9 @@
 # latter while the guest runs. The run fails if the guest goes quiet for
 # QUIET_TIMEOUT seconds (default 120), panics, warns, or does not power off.
 # CMA sets the size of the default CMA area (default 32M, as in the spec),
-# MEM the guest's memory (default 1G).
+# MEM the guest's memory (default 1G). The job "shell" is interactive: the
+# console is this terminal (Ctrl-A X quits QEMU), nothing is watched or
+# checked, and QEMU's exit status is the run's.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -32,11 +34,14 @@ accel=$("$TOP/scripts/probe-accel.sh")
 # Two real GPUs besides vgem, at the PCI addresses the tests name them by:
 # -vga std (bochs-drm, drm/0000:00:02.0) and virtio-gpu-pci (virtio_gpu,
 # drm/0000:00:04.0, after the default NIC).
-qemu-system-x86_64 -accel "$accel" -m "$mem" -smp 2 -display none -monitor none \
-	-vga std -device virtio-gpu-pci,addr=04.0 \
-	-no-reboot -kernel "$kernel" -initrd "$initrd" \
-	-serial "file:$console" -serial "file:$results" \
-	-append "console=ttyS0 cma=$cma panic=-1 run=$job $*" </dev/null &
+cmd=(qemu-system-x86_64 -accel "$accel" -m "$mem" -smp 2 -display none
+	-vga std -device "virtio-gpu-pci,addr=04.0"
+	-no-reboot -kernel "$kernel" -initrd "$initrd"
+	-append "console=ttyS0 cma=$cma panic=-1 run=$job $*")
+if [ "$job" = shell ]; then
+	exec "${cmd[@]}" -serial mon:stdio -serial "file:$results"
+fi
+"${cmd[@]}" -monitor none -serial "file:$console" -serial "file:$results" </dev/null &
 qemu=$!
 
 streamer=

@@ -351,7 +351,8 @@ refused:
  * keep nothing alive and record nothing: the caller keeps its reference on
  * @cg until it has uncharged them, in any grouping, with
  * buffer_cg_uncharge(), and does so before buffer_cg_unregister_device(),
- * which otherwise uncharges them itself and says so in the kernel log.
+ * which otherwise uncharges them itself and says so in the kernel log, as
+ * freeing @cg does.
  * Exporters whose buffers can outlive their device want buffer_cg_charge(),
  * which records the charge in the buffer.
  *
@@ -379,9 +380,6 @@ int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 	ret = buffer_cg_pool_charge(pool, NULL, usage);
-#ifdef SERIES_TRACE
-	trace_buffer_cg_charge(pool, usage, ret);
-#endif
 	/*
 	 * Fully ordered, as unregistration's xchg() after it clears the
 	 * device: one of the two finds the bytes it must uncharge.
@@ -391,6 +389,9 @@ int buffer_cg_try_charge(struct buffer_cg *cg, struct buffer_cg_device *dev,
 		pool_uncharge(pool, NULL, atomic_long_xchg(&pool->raw, 0));
 		ret = -ENODEV;
 	}
+#ifdef SERIES_TRACE
+	trace_buffer_cg_charge(pool, usage, ret);
+#endif
 	pool_put(pool);
 	return ret;
 }
@@ -616,10 +617,12 @@ out:
 EXPORT_SYMBOL_GPL(buffer_cg_register_device);
 
 /*
- * Uncharge what buffer_cg_try_charge() left in @pool at unregistration,
- * which no buffer_cg_uncharge() can reach any more.
+ * Uncharge what buffer_cg_try_charge() left in @pool once no
+ * buffer_cg_uncharge() can reach it: at unregistration, or when the
+ * cgroup is freed, its caller having broken the contract by putting its
+ * reference on the cgroup first.
  */
-static void pool_drop_raw_locked(struct buffer_cg_pool *pool)
+static void pool_drop_raw_locked(struct buffer_cg_pool *pool, const char *why)
 {
 	long raw = atomic_long_xchg(&pool->raw, 0);
 
@@ -627,9 +630,12 @@ static void pool_drop_raw_locked(struct buffer_cg_pool *pool)
 
 	if (!raw)
 		return;
-	pr_warn("buffer_cg: %s unregistered with %ld bytes charged by buffer_cg_try_charge(); uncharged\n",
-		pool->state->name, raw);
+	pr_warn("buffer_cg: %s: %ld bytes charged by buffer_cg_try_charge() when %s; uncharged\n",
+		pool->state->name, raw, why);
 	pool_uncharge(pool, NULL, raw);
+#ifdef SERIES_TRACE
+	trace_buffer_cg_uncharge(pool, raw, 0);
+#endif
 }
 
 /**
@@ -661,7 +667,7 @@ void buffer_cg_unregister_device(struct buffer_cg_device *dev)
 	WRITE_ONCE(state->dev, NULL);
 	RCU_INIT_POINTER(dev->state, NULL);
 	list_for_each_entry(pool, &state->pools, state_node) {
-		pool_drop_raw_locked(pool);
+		pool_drop_raw_locked(pool, "its device was unregistered");
 		pool_set_live_locked(pool, false);
 	}
 	/* See struct buffer_cg_dev_state: under the mutex. */
@@ -727,6 +733,7 @@ VISIBLE_IF_KUNIT void buffer_cg_css_free(struct cgroup_subsys_state *css)
 		pool = buffer_cg_pool_lookup(cg, id);
 		if (pool) {
 			WARN_ON_ONCE(atomic_long_read(&pool->refcnt));
+			pool_drop_raw_locked(pool, "its cgroup was freed");
 			list_del(&pool->state_node);
 			kfree(pool);
 		}

@@ -68,6 +68,9 @@ static int buffer_cg_may_charge(struct cgroup *dst, struct super_block *sb)
 	if (!sb || !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
 		return -EPERM;
 	ret = cgroup_may_migrate_current(dst, sb);
+	/* Removed meanwhile, as if removed before the fd was resolved. */
+	if (ret == -ENODEV)
+		return -ESRCH;
 	return ret == -ENOMEM ? ret : ret ? -EPERM : 0;
 }
 

@@ -1133,6 +1133,29 @@ static void buffer_cg_test_raw_late_uncharge(struct kunit *test)
 	test_cg_free(root);
 }
 
+/*
+ * A driver that puts its reference on the cgroup before uncharging: what
+ * it left in the freed cgroup leaves the ancestors too.
+ */
+static void buffer_cg_test_raw_cgroup_freed(struct kunit *test)
+{
+	struct buffer_cg_device dev = { .name = "kunit/raw-freed" };
+	struct buffer_cg *root = test_cg_create(test, NULL);
+	struct buffer_cg *parent = test_cg_create(test, root);
+	struct buffer_cg *cg = test_cg_create(test, parent);
+
+	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
+	KUNIT_ASSERT_EQ(test, buffer_cg_try_charge(cg, &dev, SZ_8K), 0);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), SZ_8K);
+	test_cg_free(cg);
+	KUNIT_EXPECT_EQ(test, test_current(parent, &dev), 0);
+
+	buffer_cg_unregister_device(&dev);
+	test_wait_device_gone(test, "kunit/raw-freed");
+	test_cg_free(parent);
+	test_cg_free(root);
+}
+
 struct test_raw_charger {
 	struct buffer_cg *cg;
 	struct buffer_cg_device *dev;
@@ -1213,6 +1236,7 @@ static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_stock_drain_scope),
 	KUNIT_CASE(buffer_cg_test_stock_holds_pool),
 	KUNIT_CASE(buffer_cg_test_raw_late_uncharge),
+	KUNIT_CASE(buffer_cg_test_raw_cgroup_freed),
 	KUNIT_CASE_SLOW(buffer_cg_test_raw_unregister_race),
 	{}
 };

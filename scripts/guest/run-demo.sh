@@ -16,10 +16,12 @@ settle() { sleep 0.5; }
 say "The kernel we booted, and its cgroup controllers: 'buffer' is ours"
 run "uname -r"
 run "cat $cg/cgroup.controllers"
+
+say "Enable it for the root's children; with it come the root's buffer.* files: the devices and their sizes"
+run "echo +buffer > $cg/cgroup.subtree_control"
 run "cat $cg/buffer.capacity"
 
 say "A cgroup that may hold at most 8 MiB of system-heap buffers"
-run "echo +buffer > $cg/cgroup.subtree_control"
 run "mkdir $cg/demo"
 run "echo 'heap/system 8M' > $cg/demo/buffer.max"
 run "cat $cg/demo/buffer.max"

@@ -295,11 +295,7 @@ static int fuzz_ioctls(int iterations, long *tried, struct successes *won)
 	fds[4] = open("/tmp", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	fds[5] = 4000;
 	fds[6] = open(groups[G_B], O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	buf = heap[0] < 0 ? -1 : ({
-		struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR };
-
-		ioctl(heap[0], DMA_HEAP_IOCTL_ALLOC, &d) ? -1 : (int)d.fd;
-	});
+	buf = buffer_heap_alloc("system", 4096);
 	if (heap[0] < 0 || heap[1] < 0 || buf < 0 || fds[0] < 0 || fds[1] < 0 ||
 	    fds[6] < 0 || take_snapshot(buf, &before)) {
 		ksft_print_msg("setup: %s\n", strerror(errno));

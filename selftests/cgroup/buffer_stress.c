@@ -113,39 +113,21 @@ static int open_target(const char *leaf)
 /* A vgem dumb buffer of about @len bytes, as a dma-buf fd, or -errno. */
 static int allocate_vgem(size_t len, int card)
 {
-	struct drm_mode_create_dumb create = {
-		.width = 1024, .height = (len + 4095) / 4096, .bpp = 32,
-	};
-	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
-	struct drm_gem_close gem_close = { 0 };
-	int ret;
+	int handle = dumb_create(card, 1024, (len + 4095) / 4096, NULL), ret;
 
-	if (ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create))
-		return -errno;
-	prime.handle = create.handle;
-	gem_close.handle = create.handle;
-	ret = ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
+	if (handle < 0)
+		return handle;
+	ret = prime_export(card, handle);
 	/* The dma-buf keeps the object, and its charge, alive. */
-	ioctl(card, DRM_IOCTL_GEM_CLOSE, &gem_close);
+	gem_close(card, handle);
 	return ret;
 }
 
 /* One buffer from device @dev: a dma-buf fd, or -errno. */
 static int allocate(int dev, size_t len, int card)
 {
-	if (dev < 2) {
-		struct dma_heap_allocation_data data = {
-			.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
-		};
-		int heap = open(dev ? "/dev/dma_heap/reserved" : "/dev/dma_heap/system",
-				O_RDONLY | O_CLOEXEC), ret;
-
-		if (heap < 0)
-			return -errno;
-		ret = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data) ? -errno : (int)data.fd;
-		close(heap);
-		return ret;
-	}
+	if (dev < 2)
+		return buffer_heap_alloc(dev ? "reserved" : "system", len);
 	return allocate_vgem(len, card);
 }
 
@@ -228,15 +210,14 @@ static void worker(int id, int in, int out, int card, unsigned int seed)
 				held[i] = held[--nheld];
 			}
 		} else if (nheld) {
-			struct dma_buf_transfer_charge arg = { 0 };
-			int target = open_target(leaves[rand() % LEAVES]);
+			int target = open_target(leaves[rand() % LEAVES]), ret;
 
 			if (target < 0)
 				continue;
-			arg.charge_fd = target;
-			if (!ioctl(held[rand() % nheld], DMA_BUF_IOCTL_TRANSFER_CHARGE, &arg))
+			ret = transfer_charge(held[rand() % nheld], target);
+			if (!ret)
 				c->transfers++;
-			else if (errno == ENOMEM)
+			else if (ret == -ENOMEM)
 				c->transfers_refused++;
 			else
 				c->failed_other++;

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <linux/dma-buf.h>
 #include <drm/drm.h>
+#include <drm/drm_mode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,44 +52,23 @@ long buffer_value(const char *cgroup, const char *file, const char *device,
 	return -1;
 }
 
-/* Pass @fd over a unix socket; @flags as for sendmsg(2). */
+/* Pass @fd over a unix socket, with one byte; @flags as for sendmsg(2). */
 int buffer_send_fd(int sock, int fd, int flags)
 {
-	char cmsgbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'b';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cmsgbuf, .msg_controllen = sizeof(cmsgbuf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, flags | MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return buffer_send_msg(sock, "b", 1, fd, flags) == 1 ? 0 : -1;
 }
 
 /* Receive an fd passed with buffer_send_fd(); -1 if none came. */
 int buffer_recv_fd(int sock, int flags)
 {
-	char cmsgbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cmsgbuf, .msg_controllen = sizeof(cmsgbuf),
-	};
-	struct cmsghdr *cmsg;
 	int fd;
 
-	if (recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC) != 1)
+	if (buffer_recv_msg(sock, &byte, 1, &fd, flags) != 1) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	}
 	return fd;
 }
 
@@ -117,12 +97,28 @@ void remove_cgroup(char *cgroup)
 	}
 }
 
-/* DMA_BUF_IOCTL_TRANSFER_CHARGE; 0 or -errno. */
-int transfer_charge(int buf_fd, int charge_fd)
+/*
+ * A @width x @height, 32 bpp dumb buffer on @card: its GEM handle, or
+ * -errno. Its size in *@size unless @size is NULL.
+ */
+int dumb_create(int card, unsigned int width, unsigned int height, long *size)
 {
-	struct dma_buf_transfer_charge arg = { .charge_fd = charge_fd };
+	struct drm_mode_create_dumb create = {
+		.width = width, .height = height, .bpp = 32,
+	};
 
-	return ioctl(buf_fd, DMA_BUF_IOCTL_TRANSFER_CHARGE, &arg) < 0 ? -errno : 0;
+	if (ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		return -errno;
+	if (size)
+		*size = create.size;
+	return create.handle;
+}
+
+int gem_close(int card, int handle)
+{
+	struct drm_gem_close close_arg = { .handle = handle };
+
+	return ioctl(card, DRM_IOCTL_GEM_CLOSE, &close_arg) ? -errno : 0;
 }
 
 /* A GEM handle's dma-buf fd, or -errno. */

@@ -42,32 +42,6 @@
 #define VIRTIO_GPU "drm/0000:00:04.0"
 #define MIB MB(1L)
 
-/* Allocate from /dev/dma_heap/<heap>; returns the dma-buf fd or -errno. */
-static int heap_alloc_data(const char *heap, struct dma_heap_allocation_data *data)
-{
-	char path[PATH_MAX];
-	int heap_fd, ret;
-
-	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap);
-	heap_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (heap_fd < 0)
-		return -errno;
-	ret = ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, data);
-	ret = ret < 0 ? -errno : (int)data->fd;
-	close(heap_fd);
-	return ret;
-}
-
-static int heap_alloc(const char *heap, size_t len)
-{
-	struct dma_heap_allocation_data data = {
-		.len = len,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-	};
-
-	return heap_alloc_data(heap, &data);
-}
-
 /* The heap's name in /dev/dma_heap from a device name "heap/<name>". */
 static const char *heap_of(const char *device)
 {
@@ -268,7 +242,7 @@ static int fill_until_refused(const char *cgroup, void *arg)
 	int fds[64], n, fd;
 
 	for (n = 0; n < 64; n++) {
-		fd = heap_alloc(heap_of(a->device), MIB);
+		fd = buffer_heap_alloc(heap_of(a->device), MIB);
 		if (fd < 0)
 			break;
 		fds[n] = fd;
@@ -361,7 +335,7 @@ static int fill_small_on_cpu(const char *cgroup, void *arg)
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
 		return 1;
 	for (n = 0; n < 32; n++) {
-		fd = heap_alloc(heap_of(SYSTEM), 4096);
+		fd = buffer_heap_alloc(heap_of(SYSTEM), 4096);
 		if (fd < 0)
 			break;
 		fds[n] = fd;
@@ -410,7 +384,7 @@ static int sockets[2];
 /* Allocate 1 MiB, hand the fd over the socket, close ours, and exit. */
 static int alloc_and_send(const char *cgroup, void *arg)
 {
-	int fd = heap_alloc("system", MIB);
+	int fd = buffer_heap_alloc("system", MIB);
 
 	if (fd < 0 || buffer_send_fd(sockets[0], fd, 0))
 		return 1;
@@ -496,14 +470,14 @@ static int fail_allocations(const char *cgroup, void *arg)
 	int fd;
 
 	/* More than the CMA area holds: the heap runs out of pages. */
-	if (heap_alloc("reserved", cma_total() + MIB) != -ENOMEM)
+	if (buffer_heap_alloc("reserved", cma_total() + MIB) != -ENOMEM)
 		return 1;
 	/* No free fd. */
 	fd = dup(0);
 	if (fd < 0 || getrlimit(RLIMIT_NOFILE, &nofile))
 		return 3;
 	nofile.rlim_cur = fd;
-	if (setrlimit(RLIMIT_NOFILE, &nofile) || heap_alloc("system", MIB) != -EMFILE)
+	if (setrlimit(RLIMIT_NOFILE, &nofile) || buffer_heap_alloc("system", MIB) != -EMFILE)
 		return 4;
 	/* The result cannot be copied back to userspace. */
 	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -514,7 +488,7 @@ static int fail_allocations(const char *cgroup, void *arg)
 	if (mprotect(ro, 4096, PROT_READ))
 		return 6;
 	nofile.rlim_cur = 1024;
-	if (setrlimit(RLIMIT_NOFILE, &nofile) || heap_alloc_data("system", ro) != -EFAULT)
+	if (setrlimit(RLIMIT_NOFILE, &nofile) || buffer_heap_alloc_data("system", ro) != -EFAULT)
 		return 7;
 	if (current_of(cgroup, SYSTEM) != 0 || current_of(cgroup, CMA) != 0)
 		return 8;
@@ -555,19 +529,6 @@ static void close_fds(const int *fds, size_t n)
 static int pidfd_open(pid_t pid)
 {
 	return syscall(SYS_pidfd_open, pid, 0);
-}
-
-/* Allocate @len from @heap_fd, charged to whatever @charge_fd names. */
-static int alloc_charged(int heap_fd, size_t len, int charge_fd)
-{
-	struct dma_heap_allocation_data data = {
-		.len = len,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-		.heap_flags = DMA_HEAP_FLAG_CHARGE_FD,
-		.charge_fd = charge_fd,
-	};
-
-	return ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0 ? -errno : (int)data.fd;
 }
 
 static int open_system_heap(void)
@@ -618,7 +579,7 @@ static int allocate_for_client(const char *cgroup, void *arg)
 				      pidfd_open(a->client);
 	if (heap < 0 || charge_fd < 0)
 		return 1;
-	buf = alloc_charged(heap, MIB, charge_fd);
+	buf = buffer_heap_alloc_charged(heap, MIB, charge_fd);
 	if (buf < 0)
 		return 2;
 	if (current_of(a->client_cg, SYSTEM) != MIB || current_of(cgroup, SYSTEM) != 0 ||
@@ -629,7 +590,7 @@ static int allocate_for_client(const char *cgroup, void *arg)
 		return 4;
 	/* Over the client's limit: refused, counted in the client's events. */
 	if (write_max(a->client_cg, SYSTEM " 1M") ||
-	    alloc_charged(heap, 2 * MIB, charge_fd) != -ENOMEM ||
+	    buffer_heap_alloc_charged(heap, 2 * MIB, charge_fd) != -ENOMEM ||
 	    buffer_value(a->client_cg, "buffer.events.local", SYSTEM, "max") != 1 ||
 	    buffer_value(cgroup, "buffer.events", SYSTEM, "max") != 0 ||
 	    current_of(a->client_cg, SYSTEM) != 0 || current_of(cgroup, SYSTEM) != 0)
@@ -714,7 +675,7 @@ static int test_buffer_two_hops(const char *root)
 		goto out;
 	heap = open_system_heap();
 	pidfd = pidfd_open(middle_pid);
-	buf = alloc_charged(heap, MIB, pidfd);
+	buf = buffer_heap_alloc_charged(heap, MIB, pidfd);
 	if (buf < 0 || buffer_send_fd(sv[0], buf, 0))
 		goto out;
 	close(buf);
@@ -788,18 +749,18 @@ static int test_buffer_charge_errors(const char *root)
 	tmp = open("/tmp", O_DIRECTORY | O_RDONLY);
 	if (cgfd < 0 || file < 0 || tmp < 0)
 		goto out;
-	if (alloc_charged(heap, MIB, 9999) != -EBADF ||
-	    alloc_charged(heap, MIB, file) != -EINVAL ||
-	    alloc_charged(heap, MIB, tmp) != -EINVAL)
+	if (buffer_heap_alloc_charged(heap, MIB, 9999) != -EBADF ||
+	    buffer_heap_alloc_charged(heap, MIB, file) != -EINVAL ||
+	    buffer_heap_alloc_charged(heap, MIB, tmp) != -EINVAL)
 		goto out;
 	/* O_PATH, as CLONE_INTO_CGROUP takes: still only a cgroup2 directory. */
 	close(tmp);
 	tmp = open("/tmp", O_PATH | O_DIRECTORY);
-	if (tmp < 0 || alloc_charged(heap, MIB, tmp) != -EINVAL)
+	if (tmp < 0 || buffer_heap_alloc_charged(heap, MIB, tmp) != -EINVAL)
 		goto out;
 	close(tmp);
 	tmp = open("/proc/self/stat", O_PATH);
-	if (tmp < 0 || alloc_charged(heap, MIB, tmp) != -EINVAL)
+	if (tmp < 0 || buffer_heap_alloc_charged(heap, MIB, tmp) != -EINVAL)
 		goto out;
 	data.heap_flags = DMA_HEAP_FLAG_CHARGE_FD;
 	data.charge_fd = cgfd;
@@ -828,17 +789,17 @@ static int test_buffer_charge_errors(const char *root)
 	/* Wait until it has exited, but leave the zombie unreaped. */
 	if (waitid(P_PID, child, &(siginfo_t){ 0 }, WEXITED | WNOWAIT))
 		goto out;
-	if (alloc_charged(heap, MIB, pidfd) != -ESRCH)
+	if (buffer_heap_alloc_charged(heap, MIB, pidfd) != -ESRCH)
 		goto out;
 	waitpid(child, NULL, 0);
-	if (alloc_charged(heap, MIB, pidfd) != -ESRCH)
+	if (buffer_heap_alloc_charged(heap, MIB, pidfd) != -ESRCH)
 		goto out;
 
 	/* fd 0 is a charge_fd like any other. */
 	saved0 = dup(0);
 	if (saved0 < 0 || dup2(cgfd, 0) != 0)
 		goto out;
-	buf = alloc_charged(heap, MIB, 0);
+	buf = buffer_heap_alloc_charged(heap, MIB, 0);
 	dup2(saved0, 0);
 	if (buf < 0 || current_of(target, SYSTEM) != MIB)
 		goto out;
@@ -930,7 +891,7 @@ static int charge_as_migration(const char *cgroup, void *arg)
 						      O_RDONLY | O_DIRECTORY);
 		if (fd < 0)
 			return 3;
-		ret = alloc_charged(a->heap, 4096, fd);
+		ret = buffer_heap_alloc_charged(a->heap, 4096, fd);
 		charged = ret >= 0;
 		if (charged)
 			close(ret);
@@ -943,7 +904,7 @@ static int charge_as_migration(const char *cgroup, void *arg)
 			return 10 + i;
 		}
 		/* A transfer to it needs the same right. */
-		buf = alloc_charged(a->heap, 4096, a->own);
+		buf = buffer_heap_alloc_charged(a->heap, 4096, a->own);
 		if (buf < 0)
 			return 4;
 		charged = !transfer_charge(buf, fd);
@@ -1068,7 +1029,7 @@ out:
 /* In a cgroup: a buffer larger than any counter holds. */
 static int allocate_too_much(const char *cgroup, void *arg)
 {
-	int buf = heap_alloc("system", 1UL << 62);
+	int buf = buffer_heap_alloc("system", 1UL << 62);
 
 	if (buf >= 0) {
 		close(buf);
@@ -1142,7 +1103,7 @@ static int test_buffer_charge_fd_leader_exited(const char *root)
 	pidfd = pidfd_open(pid);
 	if (!leader_gone(pid) || pidfd < 0)
 		goto out;
-	buf = alloc_charged(heap, MIB, pidfd);
+	buf = buffer_heap_alloc_charged(heap, MIB, pidfd);
 	if (buf < 0 || current_of(first, SYSTEM) != MIB) {
 		ksft_print_msg("charge to a process whose leader exited: %d\n", buf);
 		goto out;
@@ -1150,7 +1111,7 @@ static int test_buffer_charge_fd_leader_exited(const char *root)
 	close(buf);
 	if (cg_enter(moved, pid))
 		goto out;
-	buf = alloc_charged(heap, MIB, pidfd);
+	buf = buffer_heap_alloc_charged(heap, MIB, pidfd);
 	if (buf < 0)
 		goto out;
 	if (current_of(moved, SYSTEM) != MIB || current_of(first, SYSTEM) != 0) {
@@ -1218,10 +1179,10 @@ static int charge_refuse_transfer(const char *cgroup, void *arg)
 	struct trace_args *a = arg;
 	int target = open(a->target, O_DIRECTORY | O_RDONLY), buf, ret = 0;
 
-	buf = heap_alloc("system", MIB);
+	buf = buffer_heap_alloc("system", MIB);
 	if (target < 0 || buf < 0)
 		return 1;
-	if (heap_alloc("system", MIB) != -ENOMEM)
+	if (buffer_heap_alloc("system", MIB) != -ENOMEM)
 		ret = 2;
 	else if (transfer_charge(buf, target))
 		ret = 3;
@@ -1287,14 +1248,6 @@ static int open_vgem(void)
 	return open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 }
 
-/* A 64x64, 32 bpp dumb buffer: 16 KiB. Returns its handle or -errno. */
-static int dumb_create(int card)
-{
-	struct drm_mode_create_dumb create = { .width = 64, .height = 64, .bpp = 32 };
-
-	return ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create) ? -errno : (int)create.handle;
-}
-
 /* In the cgroup: 16 KiB dumb buffers under a 64K max; the 5th is refused. */
 static int fill_vgem(const char *cgroup, void *arg)
 {
@@ -1303,7 +1256,7 @@ static int fill_vgem(const char *cgroup, void *arg)
 	if (card < 0)
 		return 1;
 	for (n = 0; n < 16; n++) {
-		handle = dumb_create(card);
+		handle = dumb_create(card, 64, 64, NULL);
 		if (handle < 0)
 			break;
 	}
@@ -1341,7 +1294,7 @@ out:
 /* Importing a heap buffer into vgem charges nothing again. */
 static int import_heap_buffer(const char *cgroup, void *arg)
 {
-	int card = open_vgem(), buf = heap_alloc("system", MIB), handle;
+	int card = open_vgem(), buf = buffer_heap_alloc("system", MIB), handle;
 
 	if (card < 0 || buf < 0)
 		return 1;
@@ -1380,7 +1333,7 @@ static int export_and_transfer(const char *cgroup, void *arg)
 
 	if (card < 0 || target_fd < 0)
 		return 1;
-	handle = dumb_create(card);
+	handle = dumb_create(card, 64, 64, NULL);
 	buf = handle < 0 ? -1 : prime_export(card, handle);
 	if (buf < 0)
 		return 2;

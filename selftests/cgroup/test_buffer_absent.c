@@ -20,28 +20,7 @@
 #include <unistd.h>
 
 #include "../kselftest.h"
-
-/* Allocate 4 KiB from @heap, charged to @charge_fd if it is >= 0. */
-static int alloc(int heap, int charge_fd)
-{
-	struct dma_heap_allocation_data data = {
-		.len = 4096,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-	};
-
-	if (charge_fd >= 0) {
-		data.heap_flags = DMA_HEAP_FLAG_CHARGE_FD;
-		data.charge_fd = charge_fd;
-	}
-	return ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data) < 0 ? -errno : (int)data.fd;
-}
-
-static int transfer(int buf, int charge_fd)
-{
-	struct dma_buf_transfer_charge arg = { .charge_fd = charge_fd };
-
-	return ioctl(buf, DMA_BUF_IOCTL_TRANSFER_CHARGE, &arg) < 0 ? -errno : 0;
-}
+#include "buffer_util.h"
 
 /* "buffer"'s line of /proc/cgroups: 1 enabled, 0 disabled, -1 absent. */
 static int controller_state(void)
@@ -84,29 +63,29 @@ int main(int argc, char **argv)
 	if (heap < 0 || pidfd < 0)
 		ksft_exit_fail_msg("no system heap or pidfd: %s\n", strerror(errno));
 
-	buf = alloc(heap, -1);
+	buf = buffer_heap_alloc("system", 4096);
 	ksft_test_result(buf >= 0, "heaps serve buffers\n");
 
-	ret = alloc(heap, pidfd);
+	ret = buffer_heap_alloc_charged(heap, 4096, pidfd);
 	expect("DMA_HEAP_FLAG_CHARGE_FD with our own pidfd", ret < 0 ? ret : 0, want);
 	if (ret >= 0)
 		close(ret);
-	ret = alloc(heap, 9999);
+	ret = buffer_heap_alloc_charged(heap, 4096, 9999);
 	expect("DMA_HEAP_FLAG_CHARGE_FD with a closed fd", ret < 0 ? ret : 0,
 	       state < 0 ? -EOPNOTSUPP : -EBADF);
 	if (ret >= 0)
 		close(ret);
-	ret = alloc(heap, heap);
+	ret = buffer_heap_alloc_charged(heap, 4096, heap);
 	expect("DMA_HEAP_FLAG_CHARGE_FD with a heap fd", ret < 0 ? ret : 0,
 	       state < 0 ? -EOPNOTSUPP : -EINVAL);
 	if (ret >= 0)
 		close(ret);
 
 	/* A buffer nobody was charged for cannot move, with or without. */
-	expect("DMA_BUF_IOCTL_TRANSFER_CHARGE", buf >= 0 ? transfer(buf, pidfd) : 0,
+	expect("DMA_BUF_IOCTL_TRANSFER_CHARGE", buf >= 0 ? transfer_charge(buf, pidfd) : 0,
 	       -EOPNOTSUPP);
 	expect("DMA_BUF_IOCTL_TRANSFER_CHARGE with a closed fd",
-	       buf >= 0 ? transfer(buf, 9999) : 0,
+	       buf >= 0 ? transfer_charge(buf, 9999) : 0,
 	       state < 0 ? -EOPNOTSUPP : -EBADF);
 	if (buf >= 0)
 		close(buf);

@@ -110,25 +110,6 @@ static int set_max(const char *cg, const char *device, const char *value)
 	return cg_write(cg, "buffer.max", line);
 }
 
-/* A 64x64, 32 bpp dumb buffer; its handle or -errno, its size in *size. */
-static int dumb_create(int card, long *size)
-{
-	struct drm_mode_create_dumb create = { .width = 64, .height = 64, .bpp = 32 };
-
-	if (ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create))
-		return -errno;
-	if (size)
-		*size = create.size;
-	return create.handle;
-}
-
-static int gem_close(int card, int handle)
-{
-	struct drm_gem_close close_arg = { .handle = handle };
-
-	return ioctl(card, DRM_IOCTL_GEM_CLOSE, &close_arg) ? -errno : 0;
-}
-
 static int write_file(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
@@ -196,7 +177,7 @@ static int create_destroy(const char *cgroup, void *arg)
 
 	if (card < 0)
 		return 1;
-	handle = dumb_create(card, &size);
+	handle = dumb_create(card, 64, 64, &size);
 	if (handle < 0)
 		return 2;
 	if (current_of(cgroup, g->device) != size ||
@@ -264,13 +245,13 @@ static int fill(const char *cgroup, void *arg)
 	if (card < 0)
 		return 1;
 	for (n = 0; n < 4; n++) {
-		handle = dumb_create(card, &size);
+		handle = dumb_create(card, 64, 64, &size);
 		if (handle < 0)
 			return 2;
 	}
 	/* The fifth is refused before anything is allocated for it. */
 	armed = use_fail_nth ? fail_nth_arm() : -1;
-	handle = dumb_create(card, NULL);
+	handle = dumb_create(card, 64, 64, NULL);
 	if (armed >= 0 && fail_nth_reached(armed) != 0) {
 		ksft_print_msg("%s: the refused buffer attempted an allocation\n",
 			       g->device);
@@ -331,7 +312,7 @@ static int export_and_transfer(const char *cgroup, void *arg)
 	target_fd = target ? open(target, O_DIRECTORY | O_CLOEXEC) : -1;
 	if (card < 0 || target_fd < 0)
 		return 1;
-	handle = dumb_create(card, &size);
+	handle = dumb_create(card, 64, 64, &size);
 	buf = handle < 0 ? -1 : prime_export(card, handle);
 	if (buf < 0)
 		return 2;
@@ -381,7 +362,7 @@ static int import_one(const char *cgroup, struct gpu *from, struct gpu *to)
 
 	if (from_card < 0 || to_card < 0)
 		return 10;
-	handle = dumb_create(from_card, &size);
+	handle = dumb_create(from_card, 64, 64, &size);
 	buf = handle < 0 ? -1 : prime_export(from_card, handle);
 	if (buf < 0)
 		return 11;
@@ -457,7 +438,7 @@ static int dump_once(const char *cgroup, void *arg)
 		int handle;
 
 		cards[i] = open(gpus[i].card, O_RDWR | O_CLOEXEC);
-		handle = cards[i] < 0 ? -1 : dumb_create(cards[i], NULL);
+		handle = cards[i] < 0 ? -1 : dumb_create(cards[i], 64, 64, NULL);
 		bufs[i] = handle < 0 ? -1 : prime_export(cards[i], handle);
 		if (bufs[i] < 0)
 			return 1;
@@ -587,7 +568,7 @@ static int test_drm_bind_from_limited_cgroup(const char *root)
 	 * users set on it, for the driver's next registration.
 	 */
 	card = open(g->card, O_RDWR | O_CLOEXEC);
-	handle = card < 0 ? -1 : dumb_create(card, NULL);
+	handle = card < 0 ? -1 : dumb_create(card, 64, 64, NULL);
 	held = handle < 0 ? -1 : prime_export(card, handle);
 	if (card >= 0)
 		close(card);

@@ -113,9 +113,8 @@ struct counts {
  */
 static void churn(const char *card, struct counts *shared)
 {
-	struct drm_mode_create_dumb create = { .width = 64, .height = 64, .bpp = 32 };
 	struct drm_mode_destroy_dumb destroy;
-	int fd = -1;
+	int fd = -1, handle;
 
 	for (;;) {
 		if (fd < 0) {
@@ -125,15 +124,15 @@ static void churn(const char *card, struct counts *shared)
 				continue;
 			}
 		}
-		create.handle = 0;
-		if (ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &create)) {
+		handle = dumb_create(fd, 64, 64, NULL);
+		if (handle < 0) {
 			__atomic_add_fetch(&shared->refused, 1, __ATOMIC_RELAXED);
 			close(fd);
 			fd = -1;
 			continue;
 		}
 		__atomic_add_fetch(&shared->created, 1, __ATOMIC_RELAXED);
-		destroy.handle = create.handle;
+		destroy.handle = handle;
 		ioctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
 	}
 }

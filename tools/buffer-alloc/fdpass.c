@@ -18,44 +18,17 @@
 
 int send_msg(int sock, const char *msg, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)msg, .iov_len = strlen(msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = buffer_send_msg(sock, msg, strlen(msg), fd, 0);
 
-	if (fd >= 0) {
-		struct cmsghdr *cmsg;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return n < 0 ? n : 0;
 }
 
 ssize_t recv_msg(int sock, char *msg, size_t size, int *fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = msg, .iov_len = size - 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg;
-	ssize_t n;
+	ssize_t n = buffer_recv_msg(sock, msg, size - 1, fd, 0);
 
-	*fd = -1;
-	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return -errno;
-	msg[n] = '\0';
-	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg))
-		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
-			memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	if (n >= 0)
+		msg[n] = '\0';
 	return n;
 }
 
@@ -80,27 +53,12 @@ int heap_alloc(const char *heap, size_t len, int charge_fd)
 		.len = len,
 		.fd_flags = O_RDWR | O_CLOEXEC,
 	};
-	char path[PATH_MAX];
-	int heap_fd, ret;
 
 	if (charge_fd >= 0) {
 		data.heap_flags = DMA_HEAP_FLAG_CHARGE_FD;
 		data.charge_fd = charge_fd;
 	}
-	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap);
-	heap_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (heap_fd < 0)
-		return -errno;
-	ret = ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) ? -errno : (int)data.fd;
-	close(heap_fd);
-	return ret;
-}
-
-int transfer_charge(int buf, int charge_fd)
-{
-	struct dma_buf_transfer_charge arg = { .charge_fd = charge_fd };
-
-	return ioctl(buf, DMA_BUF_IOCTL_TRANSFER_CHARGE, &arg) ? -errno : 0;
+	return buffer_heap_alloc_data(heap, &data);
 }
 
 static int unix_socket(const char *path, struct sockaddr_un *addr)

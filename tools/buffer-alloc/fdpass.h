@@ -13,6 +13,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * The heap, charge and fd-passing calls of the selftests (buffer_send_msg(),
+ * buffer_heap_alloc_data(), transfer_charge(), ...), header-only.
+ */
+#include "../../selftests/cgroup/buffer_util.h"
+
 #define MSG_MAX 128
 
 /* Send @len bytes of @msg, with @fd attached unless it is negative. */
@@ -29,8 +35,6 @@ int pidfd_open(pid_t pid);
  * them to the cgroup it names. Returns the dma-buf fd or -errno.
  */
 int heap_alloc(const char *heap, size_t len, int charge_fd);
-/* Move @buf's charge to what @charge_fd names. Returns 0 or -errno. */
-int transfer_charge(int buf, int charge_fd);
 
 /* Ask the allocator at @path for a buffer. Returns its fd or -errno. */
 int request_buffer(const char *path, size_t len, const char *heap);

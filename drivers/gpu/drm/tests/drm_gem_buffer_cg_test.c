@@ -133,7 +133,7 @@ static int gem_cg_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, drm_dev_register(&t->drm, 0), 0);
 	KUNIT_ASSERT_NOT_NULL(test, t->drm.cg_device.name);
 
-	/* A file of no open file, as an in-kernel client's: the root pays. */
+	/* A file of no open file, as an in-kernel client's. */
 	t->file = drm_file_alloc(t->drm.primary);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->file);
 

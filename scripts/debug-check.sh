@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Boot the debug kernel (lockdep, KASAN, fault injection, kmemleak): the
-# KUnit suite runs at boot, then the suites of scripts/guest/LIST (default
-# debug.list). Any splat in its log fails the boot case. Writes
-# build/results/kunit.tap (the KTAP from the console, shown by kunit.py
-# parse) and build/results/guest-*.tap. KERNEL_NAME=kcsan boots the KCSAN
-# kernel instead (build-kernel.sh kcsan), its KTAP in kunit-kcsan.tap.
+# 'make debug-check' (and 'make stress', 'make check'). Boot the debug
+# kernel (lockdep, KASAN, fault injection, kmemleak): the KUnit suite runs
+# at boot, then the suites of scripts/guest/LIST (default debug.list). Any
+# splat in its log fails the boot case. Writes build/results/kunit.tap (the
+# KTAP from the console, shown by kunit.py parse) and
+# build/results/guest-*.tap. KERNEL_NAME=kcsan boots the KCSAN kernel
+# instead (build-kernel.sh kcsan), its KTAP in kunit-kcsan.tap.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -29,20 +30,10 @@ cp "$obj/lib/test_buffer_cg.ko" "$modules/lib/modules/"
 } >"$initrd"
 
 status=0
-if KERNEL=$kernel INITRD=$initrd CMA=64M QUIET_TIMEOUT=${QUIET_TIMEOUT:-180} \
-	"$TOP/scripts/run-guest.sh" check "$name" list="$list" 2>"$LOGS/$name.err"; then
-	echo "ok 1 $name: the debug kernel boots, runs its suites, no splat, clean poweroff" \
-		>"$RESULTS/$name-boot.tap"
-else
-	status=1
-	cat "$LOGS/$name.err" >&2
-	{
-		echo "not ok 1 $name: the debug kernel boots, runs its suites, no splat, clean poweroff"
-		sed 's/^/# /' "$LOGS/$name.err"
-	} >"$RESULTS/$name-boot.tap"
-fi
-python3 "$TOP/scripts/tap.py" split-guest "$LOGS/$name.results" \
-	"$TOP/scripts/guest/$list" "$RESULTS"
+KERNEL=$kernel INITRD=$initrd CMA=64M QUIET_TIMEOUT=${QUIET_TIMEOUT:-180} \
+	guest_suites "$RESULTS" "$name" "$TOP/scripts/guest/$list" \
+	"the debug kernel boots, runs its suites, no splat, clean poweroff" \
+	check list="$list" || status=1
 
 # The KUnit suite's KTAP, from the console, timestamps stripped.
 sed -n 's/^\[ *[0-9]*\.[0-9]*\] //p' "$LOGS/$name.console" |
@@ -52,6 +43,5 @@ if ! grep -q '^ok\|^not ok' "$kunit_tap"; then
 	echo "not ok 1 kunit: no KUnit results on the $kernel_name kernel's console" >"$kunit_tap"
 	status=1
 fi
-(unset ARCH; cd "$TREE" && python3 tools/testing/kunit/kunit.py parse "$kunit_tap") ||
-	status=1
+kunit_py parse "$kunit_tap" || status=1
 exit $status

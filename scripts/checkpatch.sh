@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run checkpatch.pl --strict over every patch of build/patches; one test case
-# per patch, passing only with no error, warning or check.
+# 'make checkpatch', and part of 'make check'. Run checkpatch.pl --strict
+# over every patch of build/patches; one test case per patch, passing only
+# with no error, warning or check.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
