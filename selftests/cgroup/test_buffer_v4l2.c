@@ -112,7 +112,7 @@ static int expbuf(int fd, const struct vivid *v, unsigned int index, unsigned in
  */
 static int find_vivids(void)
 {
-	char path[PATH_MAX], name[64];
+	char path[PATH_MAX], name[64], want[64];
 	struct dirent *de;
 	int found = 0;
 	DIR *dir;
@@ -130,7 +130,10 @@ static int find_vivids(void)
 
 		snprintf(path, sizeof(path), "/sys/class/video4linux/%s/name", de->d_name);
 		if (read_text(path, name, sizeof(name)) <= 0 ||
-		    sscanf(name, "vivid-%u-vid-cap", &inst) != 1 || inst >= NR_VIVID)
+		    sscanf(name, "vivid-%u-", &inst) != 1 || inst >= NR_VIVID)
+			continue;
+		snprintf(want, sizeof(want), "vivid-%03u-vid-cap\n", inst);
+		if (strcmp(name, want))
 			continue;
 		v = &vivids[inst];
 		snprintf(v->node, sizeof(v->node), "/dev/%.26s", de->d_name);
