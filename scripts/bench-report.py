@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
 """Turn the raw results of 'make bench' (build/bench/) into the table of
-build/bench.txt, and print it. Reads core-uml.ktap, heap-*.ktap,
-profile-*, core-smp.console and e2e-*.results; see
-PERFORMANCE.rst."""
+build/bench.txt, and print it. Reads icount-*.results, core-uml.ktap,
+heap-*.ktap, profile-*, core-smp.console and e2e-*.results; see
+PERFORMANCE.rst.
+
+With --icount, the instruction counts alone (make bench-icount), to
+build/bench-icount.txt; --bench DIR and --recorded FILE read other results
+and another recorded run than build/bench and PERFORMANCE.rst (the test of
+this script in make check)."""
+import argparse
 import glob
 import os
 import platform
@@ -32,8 +38,183 @@ PROFILE_CASES = [('disabled', 'disabled', 4096), ('root', 'root', 4096),
 PERF_LINE = re.compile(r'^\s*[\d.]+%\s+(\d+)\s+\[\S\]\s+(\S+)')
 PERF_STAT = re.compile(r'^([\d.]+),[^,]*,(cycles|task-clock),')
 HEAP_MODES = ['disabled', 'root', 'depth1', 'depth4', 'memcg']
+ICOUNT = re.compile(r'^icount mode=(\S+) size=(\d+) allocs=(\d+) warmup=\d+ mark=\d+ '
+                    r'kernel=(\d+) user=(\d+)$')
+# The counting boots' modes, in the table's order, each with what it is; a
+# mode the results have and this list has not comes last, by its name.
+ICOUNT_MODES = [
+    ('disabled', 'cgroup_disable=buffer: the floor'),
+    ('root', 'controller on, the task in the root cgroup'),
+    ('depth4', 'the task at depth 4, buffer.max at every level'),
+    ('onehop-pidfd', 'depth4\'s cgroup charged through charge_fd, a pidfd, as root'),
+    ('onehop-cgroup', '... a cgroup fd, as root'),
+    ('onehop-pidfd-delegated', '... a pidfd, as nobody with b3 and b4 delegated'),
+    ('onehop-cgroup-delegated', '... a cgroup fd, as nobody, delegated'),
+    ('memcg', 'cgroup_disable=buffer dma_heap.mem_accounting=1, depth 4'),
+]
+# The heading of the instruction table in build/bench.txt, which the run
+# recorded in PERFORMANCE.rst is read back by.
+ICOUNT_HEAD = 'Kernel instructions per buffer'
 E2E = re.compile(r'^bench mode=(\S+) repeat=(\d+) size=(\d+) allocs=\d+ '
                  r'seconds=[\d.]+ rate=([\d.]+)')
+
+
+def icount_runs(bench):
+    """{run: {(mode, size): (kernel, user, allocs)}} from the counting boots'
+    icount-BOOT-RUN.results."""
+    runs = {}
+    for path in glob.glob(os.path.join(bench, 'icount-*-*.results')):
+        run = path[:-len('.results')].rsplit('-', 1)[1]
+        with open(path) as f:
+            for line in f:
+                m = ICOUNT.match(line)
+                if m:
+                    runs.setdefault(run, {})[m[1], int(m[2])] = (int(m[4]), int(m[5]), int(m[3]))
+    return runs
+
+
+def icount_recorded(path):
+    """(commit, {(mode, size): kernel instructions per buffer}) of the run
+    recorded in PERFORMANCE.rst: the rows below ICOUNT_HEAD, up to a blank
+    line."""
+    commit, rows, table = None, {}, False
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None, {}
+    for line in lines:
+        m = re.search(r'buffer_cg benchmark: commit (\S+),', line)
+        if m:
+            commit = m[1]
+        if ICOUNT_HEAD in line:
+            table = True
+        elif table and not line.strip():
+            if rows:
+                break
+        elif table and not line.strip().startswith('mode'):
+            words = line.split()
+            if len(words) == len(SIZES) + 1:
+                try:
+                    for (size, _), word in zip(SIZES, words[1:]):
+                        rows[words[0], size] = float(word)
+                except ValueError:
+                    pass
+    return commit, rows
+
+
+def icount_section(p, bench, recorded):
+    """The instruction tables, to p(); returns {(mode, size): kernel
+    instructions per buffer}, or None without counts."""
+    runs = icount_runs(bench)
+    if not runs:
+        p('Instructions: not counted, no build/bench/icount-*.results (make bench-icount).')
+        p('')
+        return None
+    first = runs[min(runs)]
+    known = [mode for mode, _ in ICOUNT_MODES]
+    modes = [m for m in known if any(k[0] == m for k in first)]
+    modes += sorted({k[0] for k in first} - set(known))
+    per = {key: kernel / allocs for key, (kernel, _, allocs) in first.items()}
+    p(f'{ICOUNT_HEAD}: guest instructions in kernel mode per DMA_HEAP_IOCTL_ALLOC')
+    p('+ close, from the system heap, counted by the QEMU plugin tools/icount between')
+    p('the marks of buffer-bench -n (one vCPU, -icount: guest time from the count;')
+    p('see PERFORMANCE.rst). Each boot ran twice:')
+    others = sorted(r for r in runs if r != min(runs))
+    for run in others:
+        differ = sorted(k for k in set(first) | set(runs[run]) if first.get(k) != runs[run].get(k))
+        if differ:
+            p(f'  run {run} DIFFERS from run {min(runs)} in {len(differ)} of {len(first)} counts: ' +
+              ', '.join(f'{m} {dict(SIZES)[s]}' for m, s in differ))
+        else:
+            p(f'  run {run} and run {min(runs)}: identical, all {len(first)} counts '
+              '(kernel and user) to the instruction.')
+    if not others:
+        p('  only one run: nothing to compare.')
+    p('')
+    cell = lambda v: f'{v:>12.1f}'
+    p(f'  {"mode":<24}' + ''.join(f'{label:>12}' for _, label in SIZES))
+    for mode in modes:
+        p(f'  {mode:<24}' + ''.join(cell(per[mode, size]) if (mode, size) in per
+                                    else f'{"-":>12}' for size, _ in SIZES))
+    what = dict(ICOUNT_MODES)
+    for mode in modes:
+        if mode in what:
+            p(f'    {mode}: {what[mode]}')
+    p('')
+    base = {size: per.get(('disabled', size)) for size, _ in SIZES}
+
+    def rows(title, value, skip=('disabled',)):
+        p(title)
+        for mode in modes:
+            if mode in skip:
+                continue
+            p(f'  {mode:<24}' + ''.join(
+                f'{value(mode, size):>12}' if (mode, size) in per and base[size] else f'{"-":>12}'
+                for size, _ in SIZES))
+        p('')
+
+    if all(base.values()):
+        rows('  Ratio to disabled:', lambda m, s: f'{per[m, s] / base[s]:.5f}')
+        rows('  Instructions added per buffer over disabled:',
+             lambda m, s: f'{per[m, s] - base[s]:+.1f}')
+    if all(('depth4', size) in per for size, _ in SIZES):
+        hops = [m for m in modes if m.startswith('onehop')]
+        if hops:
+            p('  One hop through charge_fd, ratio to depth4 (the client allocating for itself):')
+            for mode in hops:
+                p(f'  {mode:<24}' + ''.join(f'{per[mode, s] / per["depth4", s]:>12.5f}'
+                                            if (mode, s) in per else f'{"-":>12}'
+                                            for s, _ in SIZES))
+            p('')
+    commit, old = icount_recorded(recorded)
+    if old:
+        p(f'  Difference from the run recorded in PERFORMANCE.rst (commit {commit}),')
+        p('  instructions per buffer (0 = the same count):')
+        for mode in modes:
+            p(f'  {mode:<24}' + ''.join(
+                f'{per[mode, s] - old[mode, s]:>+12.1f}'.replace('+0.0', '0').replace('-0.0', '0')
+                if (mode, s) in old and (mode, s) in per else f'{"new":>12}'
+                for s, _ in SIZES))
+    else:
+        p('  No run recorded in PERFORMANCE.rst to compare with.')
+    p('')
+    return per
+
+
+def icount_targets(p, per):
+    """The targets that instructions judge."""
+    if not per or not all(('disabled', s) in per and ('depth4', s) in per for s, _ in SIZES):
+        p('  (no instruction counts of disabled and depth4)')
+        return
+
+    def added(mode, size):
+        return per[mode, size] / per['disabled', size] - 1
+
+    a4 = added('depth4', 4096) * 100
+    p(f'  depth-4 overhead at 4 KiB <= 1%: {a4:.3f}%  {verdict(a4 <= 1)}')
+    big = max(added('depth4', s) * 100 for s, _ in SIZES[2:])
+    p(f'  depth-4 overhead from 1 MiB up <= 0.1%: worst {big:.4f}%  {verdict(big <= 0.1)}')
+    hops = [m for m, _ in ICOUNT_MODES if m.startswith('onehop') and (m, 4096) in per]
+    if hops:
+        worst = max(((per[m, s] / per['depth4', s], m, s) for m in hops for s, _ in SIZES
+                     if (m, s) in per))
+        p(f'  one hop through charge_fd <= 1.05 x a direct allocation: worst {worst[1]}'
+          f' at {dict(SIZES)[worst[2]]}')
+        p(f'  x{worst[0]:.5f}  {verdict(worst[0] <= 1.05)}')
+    # Flat: the instructions the controller adds grow by less than one per
+    # page between sizes that take the same path (the stock up to 256 KiB,
+    # the counters from 1 MiB), where per-page accounting (memcg) adds
+    # hundreds.
+    slopes = [((per['depth4', b] - per['disabled', b]) - (per['depth4', a] - per['disabled', a])) /
+              ((b - a) / 4096) for a, b in ((4096, 65536), (1 << 20, 16 << 20))]
+    worst = max(slopes, key=abs)
+    p(f'  flat in buffer size: depth4 adds {worst:+.3f} instructions per page more from 4 to')
+    p(f'  64 KiB and from 1 to 16 MiB (worst of the two), |x| < 1  {verdict(abs(worst) < 1)}')
+    if ('memcg', 4096) in per:
+        m = ((per['memcg', 65536] - per['disabled', 65536]) -
+             (per['memcg', 4096] - per['disabled', 4096])) / 15
+        p(f'  (memcg, charging page by page: {m:+.1f} per page from 4 to 64 KiB)')
 
 
 def core_lines(path):
@@ -184,9 +365,34 @@ def verdicts(ok, ok_best, noise, target):
     return f'{verdict(ok)} [{verdict(ok_best)}]'
 
 
+def write(text, name):
+    with open(os.path.join(TOP, 'build', name), 'w') as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--icount', action='store_true', help='the instruction counts alone')
+    parser.add_argument('--bench', default=BENCH,
+                        help='where the instruction counts are (build/bench)')
+    parser.add_argument('--recorded', default=os.path.join(TOP, 'PERFORMANCE.rst'),
+                        help='the page with the recorded run')
+    args = parser.parse_args()
     out = []
     p = out.append
+    if args.icount:
+        per = icount_section(p, args.bench, args.recorded)
+        if per is None:
+            sys.exit('bench-report: no instruction counts in ' + args.bench)
+        p('Targets, by instructions (exact; see PERFORMANCE.rst for what they leave out)')
+        icount_targets(p, per)
+        text = '\n'.join(out) + '\n'
+        if args.bench == BENCH:
+            write(text, 'bench-icount.txt')
+        else:
+            sys.stdout.write(text)
+        return
     uml = core_lines(os.path.join(BENCH, 'core-uml.ktap'))
     smp = core_lines(os.path.join(BENCH, 'core-smp.console'))
     e2e = e2e_runs()
@@ -199,6 +405,7 @@ def main():
     p(f'buffer_cg benchmark: commit {commit()}, host {cpu_model()}, '
       f'{os.cpu_count()} CPUs')
     p('')
+    per = icount_section(p, args.bench, args.recorded)
     p('Core: ns per buffer_cg_try_charge() + buffer_cg_uncharge() of 64 KiB,')
     p('median over boots of the median of 7 timed loops (min-max of all loops),')
     p('UML (native speed), one CPU.')
@@ -448,11 +655,11 @@ def main():
     p(f'  core at 1024 devices within 10% of 1 device: x{d:.3f} [x{f:.3f}]  '
       f'{verdict(abs(d - 1) <= 0.10)} [{verdict(abs(f - 1) <= 0.10)}]')
     p('  per-buffer cost flat in size: see the cost per buffer above')
+    p('')
+    p('Targets, by instructions (exact; these judge every target but the devices)')
+    icount_targets(p, per)
 
-    text = '\n'.join(out) + '\n'
-    with open(os.path.join(TOP, 'build', 'bench.txt'), 'w') as f:
-        f.write(text)
-    sys.stdout.write(text)
+    write('\n'.join(out) + '\n', 'bench.txt')
 
 
 if __name__ == '__main__':
