@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
-# Guest instructions per DMA_HEAP_IOCTL_ALLOC + close, exactly: buffer-bench
-# -n in counting boots of the test kernel (run-guest.sh with ICOUNT, the
-# plugin build/icount.so counting between the program's marks), each boot
-# twice, so that the report can show the two runs agree to the instruction.
-# Writes build/bench/icount-BOOT-RUN.results, lines
+# Guest instructions, exactly, in counting boots (run-guest.sh with ICOUNT:
+# the plugin build/icount.so counts between marks), each boot twice, so
+# that the report can show the two runs agree to the instruction:
+# - per DMA_HEAP_IOCTL_ALLOC + close, buffer-bench -n in the test kernel,
+#   build/bench/icount-BOOT-RUN.results, lines
 #   icount mode=MODE size=... allocs=... warmup=... mark=N kernel=... user=...
+# - per charge + uncharge, the depth and devices cases of the bench
+#   kernel's KUnit suite buffer_cg_bench, build/bench/icount-core-RUN.results,
+#   lines
+#   icount core=WHAT depth=... devices=... iterations=... mark=N kernel=... user=...
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=$BUILD/bench
 plugin=$BUILD/icount.so
+bench_kernel=$BUILD/kernel-bench/arch/x86/boot/bzImage
 [ -f "$plugin" ] || die "$plugin is missing: run 'make icount-plugin'"
+[ -f "$bench_kernel" ] || die "$bench_kernel is missing: run 'make bench-kernel'"
 mkdir -p "$out"
 rm -f "$out"/icount-*.results
 
-# The counting boots, NAME KERNEL-ARGS...: a mode (scripts/guest/run-bench.sh)
-# is a word in a boot's bench_modes=, and a boot is a line here.
+# The counting boots of the test kernel, NAME KERNEL-ARGS...: a mode
+# (scripts/guest/run-bench.sh) is a word in a boot's bench_modes=, and a
+# boot is a line here.
 boots=(
 	"disabled cgroup_disable=buffer bench_modes=disabled"
 	"enabled bench_modes=root,depth4,onehop-pidfd,onehop-cgroup,onehop-pidfd-delegated,onehop-cgroup-delegated"
 	"memcg cgroup_disable=buffer dma_heap.mem_accounting=1 bench_modes=memcg"
 )
+
+# pair NAME RUNS: the n-th line of RUNS (what ran, from the guest) with
+# the plugin's mark n, into build/bench/NAME.results (without the serial
+# port's carriage returns).
+pair() {
+	local marks
+	marks=$(grep '^icount mark=' "$LOGS/$1.icount" | sed 's/^icount //') || true
+	[ -n "$2" ] && [ "$(wc -l <<<"$2")" = "$(wc -l <<<"$marks")" ] ||
+		die "what ran and the marks do not pair up in build/logs/$1.*"
+	paste -d ' ' <(echo "$2" | tr -d '\r') <(echo "$marks") >"$out/$1.results"
+}
 
 for run in 1 2; do
 	for boot in "${boots[@]}"; do
@@ -29,13 +47,12 @@ for run in 1 2; do
 		log "bench: counting instructions, ${args[0]}, run $run"
 		ICOUNT=$plugin QUIET_TIMEOUT=300 "$TOP/scripts/run-guest.sh" bench "$name" \
 			bench_count=1 "${args[@]:1}"
-		# The n-th run of buffer-bench is the plugin's mark n.
-		grep '^icount mode=' "$LOGS/$name.results" >"$out/$name.runs" || true
-		grep '^icount mark=' "$LOGS/$name.icount" >"$out/$name.marks" || true
-		[ -s "$out/$name.runs" ] && [ "$(wc -l <"$out/$name.runs")" = "$(wc -l <"$out/$name.marks")" ] ||
-			die "runs and marks do not pair up in build/logs/$name.results and .icount"
-		paste -d ' ' "$out/$name.runs" <(sed 's/^icount //' "$out/$name.marks") \
-			>"$out/$name.results"
-		rm "$out/$name.runs" "$out/$name.marks"
+		pair "$name" "$(grep '^icount mode=' "$LOGS/$name.results" || true)"
 	done
+	name=icount-core-$run
+	log "bench: counting instructions, the charge path (KUnit), run $run"
+	KERNEL=$bench_kernel ICOUNT=$plugin QUIET_TIMEOUT=300 "$TOP/scripts/run-guest.sh" \
+		probe "$name" kunit.filter_glob='buffer_cg_bench.buffer_cg_bench_de*'
+	pair "$name" "$(grep -o 'bench: icount .*' "$LOGS/$name.console" |
+		sed 's/^bench: icount /icount core=/' || true)"
 done

@@ -73,6 +73,64 @@ def icount_runs(bench):
     return runs
 
 
+def compare_runs(p, runs, name):
+    """Says whether every run's counts are those of the first, naming the
+    keys (name(key)) that differ."""
+    first = runs[min(runs)]
+    others = sorted(r for r in runs if r != min(runs))
+    for run in others:
+        differ = sorted(k for k in set(first) | set(runs[run]) if first.get(k) != runs[run].get(k))
+        if differ:
+            p(f'  run {run} DIFFERS from run {min(runs)} in {len(differ)} of {len(first)} counts: ' +
+              ', '.join(name(k) for k in differ))
+        else:
+            p(f'  run {run} and run {min(runs)}: identical, all {len(first)} counts '
+              '(kernel and user) to the instruction.')
+    if not others:
+        p('  only one run: nothing to compare.')
+    p('')
+
+
+ICOUNT_CORE = re.compile(r'^icount core=(\S+) depth=(\d+) devices=(\d+) iterations=(\d+) '
+                         r'mark=(\d+) kernel=(\d+) user=(\d+)$')
+
+
+def icount_core(p, bench):
+    """The charge path's instructions, to p(); returns {(what, depth,
+    devices): instructions per pair}, or None without counts."""
+    runs = {}
+    for path in glob.glob(os.path.join(bench, 'icount-core-*.results')):
+        run = path[:-len('.results')].rsplit('-', 1)[1]
+        with open(path) as f:
+            for m in map(ICOUNT_CORE.match, f):
+                if m:
+                    runs.setdefault(run, {})[int(m[5]), m[1], int(m[2]), int(m[3])] = (
+                        int(m[6]), int(m[7]), int(m[4]))
+    if not runs:
+        p('Charge path instructions: not counted, no build/bench/icount-core-*.results.')
+        p('')
+        return None
+    # Depth 4 with one device runs in both cases; the devices case's is kept.
+    per = {key[1:]: kernel / n for key, (kernel, _, n) in sorted(runs[min(runs)].items())}
+    p('Charge path: kernel instructions per charge + uncharge of 64 KiB (the KUnit')
+    p('suite buffer_cg_bench of the bench kernel, each loop once between the marks,')
+    p('counted as above). Each boot ran twice:')
+    compare_runs(p, runs, lambda key: 'mark {} {} depth={} devices={}'.format(*key))
+    p(f'  {"depth":>5}  {"page_counter":>12}  {"try_charge":>12}  {"charge_record":>13}')
+    for depth in sorted({d for _, d, n in per if n <= 1}):
+        p(f'  {depth:>5}' + ''.join(
+            f'  {per[what, depth, n]:>{w}.1f}' if (what, depth, n) in per else f'  {"-":>{w}}'
+            for what, n, w in (('page_counter', 0, 12), ('try_charge', 1, 12),
+                               ('charge_record', 1, 13))))
+    p('  try_charge at depth 4 with N devices registered (the last one charged):')
+    ones = per.get(('try_charge', 4, 1))
+    for n in sorted(n for what, d, n in per if what == 'try_charge' and d == 4):
+        v = per['try_charge', 4, n]
+        p(f'  {n:>5} devices  {v:8.1f}' + (f'  x{v / ones:.4f} of 1 device' if ones else ''))
+    p('')
+    return per
+
+
 def icount_recorded(path):
     """(commit, {(mode, size): kernel instructions per buffer}) of the run
     recorded in PERFORMANCE.rst: the rows below ICOUNT_HEAD, up to a blank
@@ -120,18 +178,7 @@ def icount_section(p, bench, recorded):
     p('+ close, from the system heap, counted by the QEMU plugin tools/icount between')
     p('the marks of buffer-bench -n (one vCPU, -icount: guest time from the count;')
     p('see PERFORMANCE.rst). Each boot ran twice:')
-    others = sorted(r for r in runs if r != min(runs))
-    for run in others:
-        differ = sorted(k for k in set(first) | set(runs[run]) if first.get(k) != runs[run].get(k))
-        if differ:
-            p(f'  run {run} DIFFERS from run {min(runs)} in {len(differ)} of {len(first)} counts: ' +
-              ', '.join(f'{m} {dict(SIZES)[s]}' for m, s in differ))
-        else:
-            p(f'  run {run} and run {min(runs)}: identical, all {len(first)} counts '
-              '(kernel and user) to the instruction.')
-    if not others:
-        p('  only one run: nothing to compare.')
-    p('')
+    compare_runs(p, runs, lambda key: f'{key[0]} {dict(SIZES)[key[1]]}')
     cell = lambda v: f'{v:>12.1f}'
     p(f'  {"mode":<24}' + ''.join(f'{label:>12}' for _, label in SIZES))
     for mode in modes:
@@ -182,8 +229,12 @@ def icount_section(p, bench, recorded):
     return per
 
 
-def icount_targets(p, per):
+def icount_targets(p, per, core=None):
     """The targets that instructions judge."""
+    if core and ('try_charge', 4, 1) in core:
+        most = max(n for what, d, n in core if what == 'try_charge' and d == 4)
+        r = core['try_charge', 4, most] / core['try_charge', 4, 1]
+        p(f'  core at {most} devices within 1% of 1 device: x{r:.4f}  {verdict(abs(r - 1) <= 0.01)}')
     if not per or not all(('disabled', s) in per and ('depth4', s) in per for s, _ in SIZES):
         p('  (no instruction counts of disabled and depth4)')
         return
@@ -383,10 +434,11 @@ def main():
     p = out.append
     if args.icount:
         per = icount_section(p, args.bench, args.recorded)
+        core = icount_core(p, args.bench)
         if per is None:
             sys.exit('bench-report: no instruction counts in ' + args.bench)
         p('Targets, by instructions (exact; see PERFORMANCE.rst for what they leave out)')
-        icount_targets(p, per)
+        icount_targets(p, per, core)
         text = '\n'.join(out) + '\n'
         if args.bench == BENCH:
             write(text, 'bench-icount.txt')
@@ -406,6 +458,7 @@ def main():
       f'{os.cpu_count()} CPUs')
     p('')
     per = icount_section(p, args.bench, args.recorded)
+    core = icount_core(p, args.bench)
     p('Core: ns per buffer_cg_try_charge() + buffer_cg_uncharge() of 64 KiB,')
     p('median over boots of the median of 7 timed loops (min-max of all loops),')
     p('UML (native speed), one CPU.')
@@ -656,8 +709,8 @@ def main():
       f'{verdict(abs(d - 1) <= 0.10)} [{verdict(abs(f - 1) <= 0.10)}]')
     p('  per-buffer cost flat in size: see the cost per buffer above')
     p('')
-    p('Targets, by instructions (exact; these judge every target but the devices)')
-    icount_targets(p, per)
+    p('Targets, by instructions (exact; see PERFORMANCE.rst for what they leave out)')
+    icount_targets(p, per, core)
 
     write('\n'.join(out) + '\n', 'bench.txt')
 
