@@ -3,7 +3,7 @@
 # the plugin build/icount.so counts between marks), each boot twice, so
 # that the report can show the two runs agree to the instruction:
 # - per DMA_HEAP_IOCTL_ALLOC + close, buffer-bench -n in the test kernel,
-#   build/bench/icount-BOOT-RUN.results, lines
+#   build/bench/icount-MODE-RUN.results, lines
 #   icount mode=MODE size=... allocs=... warmup=... mark=N kernel=... user=...
 # - per charge + uncharge, the depth and devices cases of the bench
 #   kernel's KUnit suite buffer_cg_bench, build/bench/icount-core-RUN.results,
@@ -20,13 +20,22 @@ bench_kernel=$BUILD/kernel-bench/arch/x86/boot/bzImage
 mkdir -p "$out"
 rm -f "$out"/icount-*.results
 
-# The counting boots of the test kernel, NAME KERNEL-ARGS...: a mode
-# (scripts/guest/run-bench.sh) is a word in a boot's bench_modes=, and a
-# boot is a line here.
-boots=(
-	"disabled cgroup_disable=buffer bench_modes=disabled"
-	"enabled bench_modes=root,depth4,onehop-pidfd,onehop-cgroup,onehop-pidfd-delegated,onehop-cgroup-delegated"
-	"memcg cgroup_disable=buffer dma_heap.mem_accounting=1 bench_modes=memcg"
+# The modes (scripts/guest/run-bench.sh), MODE KERNEL-ARGS...: one line,
+# one counting boot of the test kernel. Each mode boots on its own: after
+# other modes' runs the slab caches can be in another steady state (in one
+# boot of all the enabled modes, root and depth4 allocated and freed a
+# slab twice per buffer where the one-hop modes after them did not, 1,000
+# instructions per 4 KiB buffer more), where a fresh boot starts each mode
+# from the same state.
+modes=(
+	"disabled cgroup_disable=buffer"
+	"root"
+	"depth4"
+	"onehop-pidfd"
+	"onehop-cgroup"
+	"onehop-pidfd-delegated"
+	"onehop-cgroup-delegated"
+	"memcg cgroup_disable=buffer dma_heap.mem_accounting=1"
 )
 
 # pair NAME RUNS: the n-th line of RUNS (what ran, from the guest) with
@@ -41,12 +50,12 @@ pair() {
 }
 
 for run in 1 2; do
-	for boot in "${boots[@]}"; do
-		read -r -a args <<<"$boot"
+	for mode in "${modes[@]}"; do
+		read -r -a args <<<"$mode"
 		name=icount-${args[0]}-$run
 		log "bench: counting instructions, ${args[0]}, run $run"
 		ICOUNT=$plugin QUIET_TIMEOUT=300 "$TOP/scripts/run-guest.sh" bench "$name" \
-			bench_count=1 "${args[@]:1}"
+			bench_count=1 bench_modes="${args[0]}" "${args[@]:1}"
 		pair "$name" "$(grep '^icount mode=' "$LOGS/$name.results" || true)"
 	done
 	name=icount-core-$run
