@@ -174,6 +174,10 @@ def icount_section(p, bench, recorded):
     modes = [m for m in known if any(k[0] == m for k in first)]
     modes += sorted({k[0] for k in first} - set(known))
     per = {key: kernel / allocs for key, (kernel, _, allocs) in first.items()}
+    p('Exact for this QEMU and this kernel (its compiler):')
+    p(f'  {tool_version(["qemu-system-x86_64"])}')
+    p(f'  {kernel_compiler()}')
+    p('')
     p(f'{ICOUNT_HEAD}: guest instructions in kernel mode per DMA_HEAP_IOCTL_ALLOC')
     p('+ close, from the system heap, counted by the QEMU plugin tools/icount between')
     p('the marks of buffer-bench -n (one vCPU, -icount: guest time from the count;')
@@ -401,6 +405,25 @@ def commit():
         return 'unknown'
 
 
+def tool_version(cmd):
+    """The first line of CMD --version, or 'unknown'."""
+    try:
+        return subprocess.run(cmd + ['--version'], capture_output=True, text=True,
+                              check=True).stdout.splitlines()[0]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        return 'unknown'
+
+
+def kernel_compiler():
+    """The test kernel's LINUX_COMPILER, or 'unknown'."""
+    try:
+        with open(os.path.join(TOP, 'build', 'kernel-test', 'include', 'generated',
+                               'compile.h')) as f:
+            return re.search(r'LINUX_COMPILER\s+"(.*)"', f.read())[1]
+    except (OSError, TypeError):
+        return 'unknown compiler'
+
+
 def verdict(ok, noise=None, target=None):
     """met or MISSED; or, where the disabled mode alone spreads by more than
     the target (noise and target in %), that the measure cannot tell."""
@@ -433,6 +456,8 @@ def main():
     out = []
     p = out.append
     if args.icount:
+        p(f'buffer_cg benchmark: commit {commit()}, instructions only (make bench-icount)')
+        p('')
         per = icount_section(p, args.bench, args.recorded)
         core = icount_core(p, args.bench)
         if per is None:
