@@ -4,11 +4,12 @@
 # that the report can show the two runs agree to the instruction:
 # - per DMA_HEAP_IOCTL_ALLOC + close, buffer-bench -n in the test kernel,
 #   build/bench/icount-MODE-RUN.results, lines
-#   icount mode=MODE size=... allocs=... warmup=... mark=N kernel=... user=...
+#   icount mode=MODE size=... allocs=... warmup=... mark=N kernel=... user=... own=...
+#   (own: in the controller's code, kernel/cgroup/buffer_cg*.c)
 # - per charge + uncharge, the depth and devices cases of the bench
 #   kernel's KUnit suite buffer_cg_bench, build/bench/icount-core-RUN.results,
 #   lines
-#   icount core=WHAT depth=... devices=... iterations=... mark=N kernel=... user=...
+#   icount core=WHAT depth=... devices=... iterations=... mark=N kernel=... user=... own=0
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,6 +20,20 @@ bench_kernel=$BUILD/kernel-bench/arch/x86/boot/bzImage
 [ -f "$bench_kernel" ] || die "$bench_kernel is missing: run 'make bench-kernel'"
 mkdir -p "$out"
 rm -f "$out"/icount-*.results
+
+# The test kernel's controller code, for the plugin's own= count: the run
+# of consecutive text symbols of System.map that kernel/cgroup/buffer_cg*.o
+# define (the longest; names such as css_put recur elsewhere), up to the
+# next symbol.
+kernel_build=$BUILD/kernel-test
+own=$(nm --defined-only "$kernel_build"/kernel/cgroup/buffer_cg*.o |
+	awk 'NR == FNR { if ($2 ~ /^[tT]$/) ours[$3] = 1; next }
+	     $2 !~ /^[tTwW]$/ { next }
+	     $3 in ours { if (!run++) start = $1; next }
+	     run > best { best = run; from = start; to = $1 }
+	     { run = 0 }
+	     END { if (best) printf "own=%s-%s", from, to }' - "$kernel_build/System.map")
+[ -n "$own" ] || die "no controller code in $kernel_build/System.map"
 
 # The modes (scripts/guest/run-bench.sh), MODE KERNEL-ARGS...: one line,
 # one counting boot of the test kernel. Each mode boots on its own: after
@@ -54,7 +69,7 @@ for run in 1 2; do
 		read -r -a args <<<"$mode"
 		name=icount-${args[0]}-$run
 		log "bench: counting instructions, ${args[0]}, run $run"
-		ICOUNT=$plugin QUIET_TIMEOUT=300 "$TOP/scripts/run-guest.sh" bench "$name" \
+		ICOUNT=$plugin,$own QUIET_TIMEOUT=300 "$TOP/scripts/run-guest.sh" bench "$name" \
 			bench_count=1 bench_modes="${args[0]}" "${args[@]:1}"
 		pair "$name" "$(grep '^icount mode=' "$LOGS/$name.results" || true)"
 	done

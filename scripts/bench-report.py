@@ -42,7 +42,7 @@ HEAP_MODES = ['disabled', 'root', 'depth1', 'depth4', 'memcg']
 # hop over a direct allocation; 1024 devices against one.
 TARGET_4K, TARGET_BIG, TARGET_HOP, TARGET_DEVICES = 1, 0.1, 5, 1
 ICOUNT = re.compile(r'^icount mode=(\S+) size=(\d+) allocs=(\d+) warmup=\d+ mark=\d+ '
-                    r'kernel=(\d+) user=(\d+)$')
+                    r'kernel=(\d+) user=(\d+)(?: own=(\d+))?$')
 # The counting boots' modes, in the table's order, each with what it is; a
 # mode the results have and this list has not comes last, by its name.
 ICOUNT_MODES = [
@@ -63,8 +63,8 @@ E2E = re.compile(r'^bench mode=(\S+) repeat=(\d+) size=(\d+) allocs=\d+ '
 
 
 def icount_runs(bench):
-    """{run: {(mode, size): (kernel, user, allocs)}} from the counting boots'
-    icount-BOOT-RUN.results."""
+    """{run: {(mode, size): (kernel, user, allocs, own)}} from the counting
+    boots' icount-MODE-RUN.results."""
     runs = {}
     for path in glob.glob(os.path.join(bench, 'icount-*-*.results')):
         run = path[:-len('.results')].rsplit('-', 1)[1]
@@ -72,7 +72,8 @@ def icount_runs(bench):
             for line in f:
                 m = ICOUNT.match(line)
                 if m:
-                    runs.setdefault(run, {})[m[1], int(m[2])] = (int(m[4]), int(m[5]), int(m[3]))
+                    runs.setdefault(run, {})[m[1], int(m[2])] = (
+                        int(m[4]), int(m[5]), int(m[3]), int(m[6] or 0))
     return runs
 
 
@@ -176,7 +177,8 @@ def icount_section(p, bench, recorded):
     known = [mode for mode, _ in ICOUNT_MODES]
     modes = [m for m in known if any(k[0] == m for k in first)]
     modes += sorted({k[0] for k in first} - set(known))
-    per = {key: kernel / allocs for key, (kernel, _, allocs) in first.items()}
+    per = {key: kernel / allocs for key, (kernel, _, allocs, _) in first.items()}
+    own = {key: o / allocs for key, (_, _, allocs, o) in first.items()}
     p('Exact for this QEMU and this kernel (its compiler):')
     p(f'  {tool_version(["qemu-system-x86_64"])}')
     p(f'  {kernel_compiler()}')
@@ -221,6 +223,16 @@ def icount_section(p, bench, recorded):
                                             if (mode, s) in per else f'{"-":>12}'
                                             for s, _ in SIZES))
             p('')
+    if any(own.values()) and all(('disabled', s) in own for s, _ in SIZES):
+        p("  In the controller's own code (kernel/cgroup/buffer_cg*.c: what it executes")
+        p('  itself, not its callees nor the allocator state it leaves), per buffer, and')
+        p('  over the disabled controller, which enters it too to find it off:')
+        p(f'  {"mode":<24}' + ''.join(f'{label:>12}' for _, label in SIZES))
+        for mode in modes:
+            p(f'  {mode:<24}' + ''.join(
+                f'{own[mode, s]:>7.1f} {own[mode, s] - own["disabled", s]:>+4.0f}'
+                if (mode, s) in own else f'{"-":>12}' for s, _ in SIZES))
+        p('')
     commit, old = icount_recorded(recorded)
     if old:
         p(f'  Difference from the run recorded in PERFORMANCE.rst (commit {commit}),')
@@ -233,28 +245,38 @@ def icount_section(p, bench, recorded):
     else:
         p('  No run recorded in PERFORMANCE.rst to compare with.')
     p('')
-    return per
+    return per, own
 
 
-def icount_targets(p, per, core=None):
+def icount_targets(p, counts, core=None):
     """The targets that instructions judge."""
     if core and ('try_charge', 4, 1) in core:
         most = max(n for what, d, n in core if what == 'try_charge' and d == 4)
         r = core['try_charge', 4, most] / core['try_charge', 4, 1]
         p(f'  core at {most} devices within {TARGET_DEVICES}% of 1 device: x{r:.4f}  '
           f'{verdict(abs(r - 1) * 100 <= TARGET_DEVICES)}')
+    per, own = counts
     if not per or not all(('disabled', s) in per and ('depth4', s) in per for s, _ in SIZES):
         p('  (no instruction counts of disabled and depth4)')
         return
+    # The controller's own instructions over disabled, as a share of the
+    # disabled mode's: the part of the overhead no allocator state moves.
+    mine = {s: (own['depth4', s] - own['disabled', s]) / per['disabled', s] * 100
+            for s, _ in SIZES if ('depth4', s) in own and ('disabled', s) in own}
 
     def added(mode, size):
         return per[mode, size] / per['disabled', size] - 1
 
     a4 = added('depth4', 4096) * 100
     p(f'  depth-4 overhead at 4 KiB <= {TARGET_4K}%: {a4:.3f}%  {verdict(a4 <= TARGET_4K)}')
+    if any(own.values()) and 4096 in mine:
+        p(f'    in the controller\'s own code: {mine[4096]:.3f}%  {verdict(mine[4096] <= TARGET_4K)}')
     big = max(added('depth4', s) * 100 for s, _ in SIZES[2:])
     p(f'  depth-4 overhead from 1 MiB up <= {TARGET_BIG}%: worst {big:.4f}%  '
       f'{verdict(big <= TARGET_BIG)}')
+    if any(own.values()) and all(s in mine for s, _ in SIZES[2:]):
+        m = max(mine[s] for s, _ in SIZES[2:])
+        p(f'    in the controller\'s own code: worst {m:.4f}%  {verdict(m <= TARGET_BIG)}')
     hops = [m for m, _ in ICOUNT_MODES if m.startswith('onehop') and (m, 4096) in per]
     if hops:
         worst = max(((per[m, s] / per['depth4', s], m, s) for m in hops for s, _ in SIZES
@@ -463,12 +485,12 @@ def main():
     if args.icount:
         p(f'buffer_cg benchmark: commit {commit()}, instructions only (make bench-icount)')
         p('')
-        per = icount_section(p, args.bench, args.recorded)
+        counts = icount_section(p, args.bench, args.recorded)
         core = icount_core(p, args.bench)
-        if per is None:
+        if counts is None:
             sys.exit('bench-report: no instruction counts in ' + args.bench)
         p('Targets, by instructions (exact; see PERFORMANCE.rst for what they leave out)')
-        icount_targets(p, per, core)
+        icount_targets(p, counts, core)
         text = '\n'.join(out) + '\n'
         if args.bench == BENCH:
             write(text, 'bench-icount.txt')
@@ -487,7 +509,7 @@ def main():
     p(f'buffer_cg benchmark: commit {commit()}, host {cpu_model()}, '
       f'{os.cpu_count()} CPUs')
     p('')
-    per = icount_section(p, args.bench, args.recorded)
+    counts = icount_section(p, args.bench, args.recorded)
     core = icount_core(p, args.bench)
     p('Core: ns per buffer_cg_try_charge() + buffer_cg_uncharge() of 64 KiB,')
     p('median over boots of the median of 7 timed loops (min-max of all loops),')
@@ -740,7 +762,7 @@ def main():
     p('  per-buffer cost flat in size: see the cost per buffer above')
     p('')
     p('Targets, by instructions (exact; see PERFORMANCE.rst for what they leave out)')
-    icount_targets(p, per, core)
+    icount_targets(p, counts or ({}, {}), core)
 
     write('\n'.join(out) + '\n', 'bench.txt')
 

@@ -27,5 +27,7 @@ if [ ! -f "$header" ]; then
 	mv "$cache"/download/*/include/qemu/qemu-plugin.h "$header"
 	rm -rf "$cache/download"
 fi
+# Renamed into place: a running QEMU may have the old one mapped.
 gcc -std=c11 -O2 -fPIC -shared -Wall -Wextra -Werror -I"$(dirname "$header")" \
-	-o "$BUILD/icount.so" "$TOP/tools/icount/icount.c"
+	-o "$BUILD/icount.so.new" "$TOP/tools/icount/icount.c"
+mv "$BUILD/icount.so.new" "$BUILD/icount.so"

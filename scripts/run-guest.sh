@@ -6,12 +6,12 @@
 # latter while the guest runs. The run fails if the guest goes quiet for
 # QUIET_TIMEOUT seconds (default 120), panics, warns, or does not power off.
 # CMA sets the size of the default CMA area (default 32M, as in the spec),
-# MEM the guest's memory (default 1G). ICOUNT=PLUGIN makes it a counting
-# boot (see scripts/bench-icount.sh): the QEMU plugin PLUGIN (tools/icount)
-# writes its counts to build/logs/LOGNAME.icount, on a machine whose every
-# run executes the same instructions: one vCPU, guest time from the
-# instruction count (-icount, so that interrupts land at the same
-# instruction every run), the RTC on guest time from a fixed date, no
+# MEM the guest's memory (default 1G). ICOUNT=PLUGIN[,ARG...] makes it a
+# counting boot (see scripts/bench-icount.sh): the QEMU plugin PLUGIN
+# (tools/icount) writes its counts to build/logs/LOGNAME.icount, on a
+# machine whose every run executes the same instructions: one vCPU, guest
+# time from the instruction count (-icount, so that interrupts land at the
+# same instruction every run), the RTC on guest time from a fixed date, no
 # KASLR, and neither GPU nor NIC (both GPUs together make boots differ).
 # The job "shell" is interactive: the
 # console is this terminal (Ctrl-A X quits QEMU), nothing is watched or
@@ -44,7 +44,7 @@ accel=$("$TOP/scripts/probe-accel.sh")
 machine=(-accel "$accel" -smp 2 -vga std -device "virtio-gpu-pci,addr=04.0")
 append="console=ttyS0 cma=$cma panic=-1 run=$job"
 if [ -n "${ICOUNT:-}" ]; then
-	[ -f "$ICOUNT" ] || die "$ICOUNT is missing: run 'make icount-plugin'"
+	[ -f "${ICOUNT%%,*}" ] || die "${ICOUNT%%,*} is missing: run 'make icount-plugin'"
 	machine=(-accel tcg -smp 1 -vga none -net none -icount shift=0,sleep=off
 		-rtc base=2024-01-01T00:00:00,clock=vm
 		-plugin "$ICOUNT" -d plugin -D "$LOGS/$name.icount")

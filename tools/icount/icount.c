@@ -10,11 +10,13 @@
  *
  * and each stop prints, through QEMU's log (-d plugin -D FILE):
  *
- *   icount mark=N kernel=K user=U
+ *   icount mark=N kernel=K user=U own=O
  *
  * N counts the stops from 1, K and U the instructions executed since the
  * start at addresses of the upper (kernel) and lower (user) half of the
- * x86-64 address space. An instruction is counted each time it starts, so
+ * x86-64 address space, O those at addresses from START to END (exclusive)
+ * of the argument own=START-END (hex; the code of the controller, say),
+ * 0 without it. An instruction is counted each time it starts, so
  * one that faults and is restarted counts twice and each round of a rep
  * prefix once: what TCG executes, the same on every run of the same guest.
  *
@@ -25,6 +27,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <qemu-plugin.h>
@@ -34,8 +37,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 static const unsigned char mark_start[] = { 0x0f, 0x1f, 0x80, 0x01, 0x46, 0x55, 0x42 };
 static const unsigned char mark_stop[] = { 0x0f, 0x1f, 0x80, 0x02, 0x46, 0x55, 0x42 };
 
-static uint64_t kernel_insns, user_insns;
-static uint64_t kernel_start, user_start, marks;
+static uint64_t kernel_insns, user_insns, own_insns;
+static uint64_t kernel_start, user_start, own_start, marks;
+static uint64_t own_from, own_to;
 static int counting;
 
 static void on_start(unsigned int vcpu, void *udata)
@@ -44,6 +48,7 @@ static void on_start(unsigned int vcpu, void *udata)
 	(void)udata;
 	kernel_start = kernel_insns;
 	user_start = user_insns;
+	own_start = own_insns;
 	counting = 1;
 }
 
@@ -58,8 +63,10 @@ static void on_stop(unsigned int vcpu, void *udata)
 		return;
 	}
 	counting = 0;
-	snprintf(line, sizeof(line), "icount mark=%" PRIu64 " kernel=%" PRIu64 " user=%" PRIu64 "\n",
-		 ++marks, kernel_insns - kernel_start, user_insns - user_start);
+	snprintf(line, sizeof(line),
+		 "icount mark=%" PRIu64 " kernel=%" PRIu64 " user=%" PRIu64 " own=%" PRIu64 "\n",
+		 ++marks, kernel_insns - kernel_start, user_insns - user_start,
+		 own_insns - own_start);
 	qemu_plugin_outs(line);
 }
 
@@ -76,10 +83,13 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	(void)id;
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-		int kernel = qemu_plugin_insn_vaddr(insn) >> 63;
+		uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
 
 		qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-							   kernel ? &kernel_insns : &user_insns, 1);
+							   vaddr >> 63 ? &kernel_insns : &user_insns, 1);
+		if (vaddr >= own_from && vaddr < own_to)
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+								   &own_insns, 1);
 		if (is_mark(insn, mark_start))
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start,
 							       QEMU_PLUGIN_CB_NO_REGS, NULL);
@@ -92,10 +102,15 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
 					   int argc, char **argv)
 {
-	(void)argv;
-	if (argc) {
-		fprintf(stderr, "icount: takes no arguments\n");
-		return -1;
+	for (int i = 0; i < argc; i++) {
+		char *end;
+
+		if (strncmp(argv[i], "own=", 4) ||
+		    (own_from = strtoull(argv[i] + 4, &end, 16), *end != '-') ||
+		    (own_to = strtoull(end + 1, &end, 16), *end) || own_to <= own_from) {
+			fprintf(stderr, "icount: bad argument '%s' (own=START-END, hex)\n", argv[i]);
+			return -1;
+		}
 	}
 	if (info->system_emulation && info->system.max_vcpus > 1) {
 		fprintf(stderr, "icount: counts exactly with one vCPU only (-smp 1)\n");
