@@ -96,7 +96,7 @@ def compare_runs(p, runs, name):
 
 
 ICOUNT_CORE = re.compile(r'^icount core=(\S+) depth=(\d+) devices=(\d+) iterations=(\d+) '
-                         r'mark=(\d+) kernel=(\d+) user=(\d+)$')
+                         r'mark=(\d+) kernel=(\d+) user=(\d+)(?: own=\d+)?$')
 
 
 def icount_core(p, bench):

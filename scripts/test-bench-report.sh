@@ -24,7 +24,7 @@ for run in 1 2; do
 	done
 	for devices in 1 1024; do
 		echo "icount core=try_charge depth=4 devices=$devices iterations=1000" \
-			"mark=$devices kernel=$((100000 + devices)) user=0"
+			"mark=$devices kernel=$((100000 + devices)) user=0 own=0"
 	done >"$dir/icount-core-$run.results"
 done
 cat >"$dir/recorded.rst" <<'RST'
