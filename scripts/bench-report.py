@@ -237,11 +237,14 @@ def icount_section(p, bench, recorded):
     if old:
         p(f'  Difference from the run recorded in PERFORMANCE.rst (commit {commit}),')
         p('  instructions per buffer (0 = the same count):')
+        def change(mode, s):
+            if (mode, s) not in old or (mode, s) not in per:
+                return 'new'
+            d = f'{per[mode, s] - old[mode, s]:+.1f}'
+            return '0' if d in ('+0.0', '-0.0') else d
+
         for mode in modes:
-            p(f'  {mode:<24}' + ''.join(
-                f'{per[mode, s] - old[mode, s]:>+12.1f}'.replace('+0.0', '0').replace('-0.0', '0')
-                if (mode, s) in old and (mode, s) in per else f'{"new":>12}'
-                for s, _ in SIZES))
+            p(f'  {mode:<24}' + ''.join(f'{change(mode, s):>12}' for s, _ in SIZES))
     else:
         p('  No run recorded in PERFORMANCE.rst to compare with.')
     p('')
