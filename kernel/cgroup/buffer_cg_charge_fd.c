@@ -173,5 +173,4 @@ struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
 	cgroup_put(cgrp);
 	return css_buffer_cg(css);
 }
-EXPORT_SYMBOL_GPL(buffer_cg_get_charge_target);
 
