@@ -7,11 +7,12 @@
  * buffer.max fails with ENOMEM and allocates nothing; a plane exported
  * with VIDIOC_EXPBUF carries its charge (fdinfo, transfer), also once the
  * buffer is freed and the driver unbound; an imported dma-buf
- * (V4L2_MEMORY_DMABUF) is not charged again.
+ * (V4L2_MEMORY_DMABUF) is not charged again; the queues of a mem2mem
+ * device, which each open file has of its own, are charged too.
  *
  * Needs vivid with two instances: vivid.n_devs=2 vivid.multiplanar=1,2
  * vivid.allocators=0,1, a single-planar one on the vmalloc allocator and
- * a multiplanar one on dma-contig.
+ * a multiplanar one on dma-contig; and vim2m.
  */
 #define _GNU_SOURCE
 
@@ -33,7 +34,8 @@
 #define VIVID_DRIVER "/sys/bus/platform/drivers/vivid"
 #define NR_VIVID 2
 
-struct vivid {
+/* A video node, one of its queues, and the format of that queue. */
+struct video_node {
 	char node[32];		/* /dev/videoN, the video capture node */
 	char device[64];	/* the controller's device, v4l2/vivid-00N */
 	__u32 type;		/* V4L2_BUF_TYPE_VIDEO_CAPTURE(_MPLANE) */
@@ -42,7 +44,7 @@ struct vivid {
 	long charge;		/* what one buffer is charged, all planes */
 };
 
-static struct vivid vivids[NR_VIVID];
+static struct video_node vivids[NR_VIVID];
 
 static long page_align(long size)
 {
@@ -52,7 +54,7 @@ static long page_align(long size)
 }
 
 /* VIDIOC_REQBUFS: the number of buffers allocated, or -errno. */
-static int reqbufs(int fd, const struct vivid *v, __u32 memory, unsigned int count)
+static int reqbufs(int fd, const struct video_node *v, __u32 memory, unsigned int count)
 {
 	struct v4l2_requestbuffers req = {
 		.count = count, .type = v->type, .memory = memory,
@@ -62,7 +64,7 @@ static int reqbufs(int fd, const struct vivid *v, __u32 memory, unsigned int cou
 }
 
 /* VIDIOC_CREATE_BUFS of @count more buffers: how many, or -errno. */
-static int create_bufs(int fd, const struct vivid *v, unsigned int count)
+static int create_bufs(int fd, const struct video_node *v, unsigned int count)
 {
 	struct v4l2_create_buffers create = {
 		.count = count, .memory = V4L2_MEMORY_MMAP,
@@ -75,7 +77,7 @@ static int create_bufs(int fd, const struct vivid *v, unsigned int count)
 }
 
 /* VIDIOC_QUERYBUF; the lengths of the planes in @length; 0 or -errno. */
-static int querybuf(int fd, const struct vivid *v, unsigned int index,
+static int querybuf(int fd, const struct video_node *v, unsigned int index,
 		    long length[VIDEO_MAX_PLANES])
 {
 	struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
@@ -96,7 +98,7 @@ static int querybuf(int fd, const struct vivid *v, unsigned int index,
 }
 
 /* VIDIOC_EXPBUF of one plane: the dma-buf's fd, or -errno. */
-static int expbuf(int fd, const struct vivid *v, unsigned int index, unsigned int plane)
+static int expbuf(int fd, const struct video_node *v, unsigned int index, unsigned int plane)
 {
 	struct v4l2_exportbuffer exp = {
 		.type = v->type, .index = index, .plane = plane,
@@ -124,7 +126,7 @@ static int find_vivids(void)
 	while ((de = readdir(dir))) {
 		struct v4l2_capability cap = { 0 };
 		struct v4l2_format fmt = { 0 };
-		struct vivid *v;
+		struct video_node *v;
 		unsigned int inst;
 		int fd;
 
@@ -206,7 +208,7 @@ static int run_in_new_cgroup(const char *root, const char *name,
 static int test_v4l2_devices(const char *root)
 {
 	for (int i = 0; i < NR_VIVID; i++) {
-		struct vivid *v = &vivids[i];
+		struct video_node *v = &vivids[i];
 
 		if (!v->planes) {
 			ksft_print_msg("no usable capture node of vivid-%03d\n", i);
@@ -222,7 +224,7 @@ static int test_v4l2_devices(const char *root)
 	return vivids[0].planes == 1 && vivids[1].planes == 2 ? KSFT_PASS : KSFT_FAIL;
 }
 
-static int charged(const char *cgroup, const struct vivid *v, int buffers)
+static int charged(const char *cgroup, const struct video_node *v, int buffers)
 {
 	return current_of(cgroup, v->device) == buffers * v->charge &&
 	       buffer_value(cgroup, "buffer.stat", v->device, "buffers") ==
@@ -231,7 +233,7 @@ static int charged(const char *cgroup, const struct vivid *v, int buffers)
 
 static int reqbufs_release(const char *cgroup, void *arg)
 {
-	struct vivid *v = arg;
+	struct video_node *v = arg;
 	long length[VIDEO_MAX_PLANES] = { 0 };
 	int fd = open(v->node, O_RDWR | O_CLOEXEC), n, more;
 
@@ -273,7 +275,7 @@ static int test_v4l2_reqbufs(const char *root)
 
 static int over_limit(const char *cgroup, void *arg)
 {
-	struct vivid *v = arg;
+	struct video_node *v = arg;
 	long length[VIDEO_MAX_PLANES];
 	char value[32];
 	int fd = open(v->node, O_RDWR | O_CLOEXEC), n;
@@ -318,7 +320,7 @@ static int test_v4l2_limit(const char *root)
 
 static int export_and_transfer(const char *cgroup, void *arg)
 {
-	struct vivid *v = arg;
+	struct video_node *v = arg;
 	char path[64], info[1024] = "", want[160], *target;
 	int fd = open(v->node, O_RDWR | O_CLOEXEC), n, bufs[VIDEO_MAX_PLANES], target_fd;
 	long moved;
@@ -388,7 +390,7 @@ static int test_v4l2_expbuf_transfer(const char *root)
 
 static int import_heap_buffers(const char *cgroup, void *arg)
 {
-	struct vivid *v = arg;
+	struct video_node *v = arg;
 	struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
 	struct v4l2_buffer buf = {
 		.index = 0, .type = v->type, .memory = V4L2_MEMORY_DMABUF,
@@ -440,7 +442,7 @@ static int test_v4l2_import(const char *root)
 }
 
 /* A dma-buf of the first plane of a buffer of @v, exported: its fd, or -1. */
-static int export_one(const struct vivid *v)
+static int export_one(const struct video_node *v)
 {
 	int fd = open(v->node, O_RDWR | O_CLOEXEC), buf;
 
@@ -511,6 +513,126 @@ out:
 	return ret;
 }
 
+/*
+ * vim2m, a mem2mem device: the queues of each open file, one to write
+ * frames to and one to read them from, named by no video device.
+ */
+struct m2m {
+	char node[32];
+	char device[64];	/* v4l2/<driver>_<bus id>, the default name */
+	struct video_node out, cap;
+};
+
+/* The video node named "vim2m", its device name from sysfs; 0 or -1. */
+static int find_vim2m(struct m2m *m)
+{
+	char path[PATH_MAX], name[64], link[PATH_MAX], drv[PATH_MAX];
+	struct dirent *de;
+	DIR *dir = opendir("/sys/class/video4linux");
+	int ret = -1;
+
+	memset(m, 0, sizeof(*m));
+	while (dir && (de = readdir(dir))) {
+		ssize_t n, d;
+
+		snprintf(path, sizeof(path), "/sys/class/video4linux/%s/name", de->d_name);
+		if (read_text(path, name, sizeof(name)) <= 0 || strcmp(name, "vim2m\n"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/video4linux/%s/device", de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		snprintf(path, sizeof(path), "/sys/class/video4linux/%s/device/driver",
+			 de->d_name);
+		d = readlink(path, drv, sizeof(drv) - 1);
+		if (n <= 0 || d <= 0)
+			break;
+		link[n] = drv[d] = '\0';
+		snprintf(m->node, sizeof(m->node), "/dev/%.26s", de->d_name);
+		snprintf(m->device, sizeof(m->device), "v4l2/%.20s_%.30s",
+			 strrchr(drv, '/') + 1, strrchr(link, '/') + 1);
+		ret = 0;
+		break;
+	}
+	if (dir)
+		closedir(dir);
+	return ret;
+}
+
+/* The queue of @type of an open vim2m file, its buffer size. */
+static int m2m_queue(int fd, struct video_node *q, __u32 type)
+{
+	struct v4l2_format fmt = { .type = type };
+
+	if (ioctl(fd, VIDIOC_G_FMT, &fmt))
+		return -1;
+	q->type = type;
+	q->planes = 1;
+	q->plane_size[0] = fmt.fmt.pix.sizeimage;
+	q->charge = page_align(fmt.fmt.pix.sizeimage);
+	return 0;
+}
+
+static long m2m_buffers(const char *cgroup, const struct m2m *m)
+{
+	return buffer_value(cgroup, "buffer.stat", m->device, "buffers");
+}
+
+static int m2m_reqbufs(const char *cgroup, void *arg)
+{
+	struct m2m *m = arg;
+	int fd = open(m->node, O_RDWR | O_CLOEXEC), other, out, cap, more;
+	long want;
+
+	if (fd < 0 || m2m_queue(fd, &m->out, V4L2_BUF_TYPE_VIDEO_OUTPUT) ||
+	    m2m_queue(fd, &m->cap, V4L2_BUF_TYPE_VIDEO_CAPTURE))
+		return 1;
+	out = reqbufs(fd, &m->out, V4L2_MEMORY_MMAP, 2);
+	cap = reqbufs(fd, &m->cap, V4L2_MEMORY_MMAP, 3);
+	if (out < 2 || cap < 3)
+		return 2;
+	want = out * m->out.charge + cap * m->cap.charge;
+	if (current_of(cgroup, m->device) != want || m2m_buffers(cgroup, m) != out + cap) {
+		ksft_print_msg("%s: %d+%d buffers: %ld charged, want %ld\n", m->device,
+			       out, cap, current_of(cgroup, m->device), want);
+		return 3;
+	}
+	/* Another open file has queues of its own, charged on their own. */
+	other = open(m->node, O_RDWR | O_CLOEXEC);
+	more = other < 0 ? -1 : create_bufs(other, &m->cap, 1);
+	if (more != 1 || current_of(cgroup, m->device) != want + m->cap.charge)
+		return 4;
+	close(other);
+	if (current_of(cgroup, m->device) != want)
+		return 5;
+	if (reqbufs(fd, &m->out, V4L2_MEMORY_MMAP, 0) != 0 ||
+	    current_of(cgroup, m->device) != cap * m->cap.charge)
+		return 6;
+	close(fd);
+	return current_of(cgroup, m->device) == 0 && m2m_buffers(cgroup, m) == 0 ? 0 : 7;
+}
+
+/* vim2m's queues, created for each open file, are charged too. */
+static int test_v4l2_m2m(const char *root)
+{
+	struct m2m m;
+	char *cg;
+	int step;
+
+	if (find_vim2m(&m)) {
+		ksft_print_msg("no vim2m video node (CONFIG_VIDEO_VIM2M)\n");
+		return KSFT_FAIL;
+	}
+	if (current_of(root, m.device) != 0) {
+		ksft_print_msg("%s is not in buffer.current, or charged\n", m.device);
+		return KSFT_FAIL;
+	}
+	cg = make_cgroup(root, "buffer_v4l2_m2m");
+	step = cg ? cg_run(cg, m2m_reqbufs, &m) : -1;
+	remove_cgroup(cg);
+	if (step)
+		ksft_print_msg("%s (%s): step %d failed\n", m.device, m.node, step);
+	return step ? KSFT_FAIL : KSFT_PASS;
+}
+
 #define T(x) { x, #x }
 static const struct buffer_test tests[] = {
 	T(test_v4l2_devices),
@@ -518,6 +640,7 @@ static const struct buffer_test tests[] = {
 	T(test_v4l2_limit),
 	T(test_v4l2_expbuf_transfer),
 	T(test_v4l2_import),
+	T(test_v4l2_m2m),
 	/* Last: the video nodes change. */
 	T(test_v4l2_unbind),
 };
