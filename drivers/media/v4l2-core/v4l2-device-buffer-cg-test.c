@@ -13,6 +13,14 @@
 
 #include <media/v4l2-device.h>
 
+KUNIT_DEFINE_ACTION_WRAPPER(v4l2_device_unregister_action,
+			    v4l2_device_unregister, struct v4l2_device *);
+
+/*
+ * Registered until the test ends, also when an assertion fails, so that the
+ * controller does not keep the name for the next case; unregistering again
+ * is a no-op.
+ */
 static struct v4l2_device *register_named(struct kunit *test, const char *name)
 {
 	struct v4l2_device *v4l2_dev;
@@ -21,6 +29,8 @@ static struct v4l2_device *register_named(struct kunit *test, const char *name)
 	KUNIT_ASSERT_NOT_NULL(test, v4l2_dev);
 	strscpy(v4l2_dev->name, name);
 	KUNIT_ASSERT_EQ(test, v4l2_device_register(NULL, v4l2_dev), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+			v4l2_device_unregister_action, v4l2_dev), 0);
 	return v4l2_dev;
 }
 
@@ -72,9 +82,11 @@ static void v4l2_buffer_cg_test_disconnect(struct kunit *test)
 	struct v4l2_device *old = register_named(test, "kunit usb");
 	struct buffer_cg_record record = {}, late = {};
 	struct buffer_cg_device *dev = v4l2_device_buffer_cg(old);
+	struct buffer_cg_dev_state *state;
 	struct v4l2_device *new;
 
 	KUNIT_ASSERT_NOT_NULL(test, dev);
+	state = rcu_access_pointer(dev->state);
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge_current(&record, dev, PAGE_SIZE), 0);
 
 	v4l2_device_disconnect(old);
@@ -86,6 +98,8 @@ static void v4l2_buffer_cg_test_disconnect(struct kunit *test)
 
 	new = register_named(test, "kunit usb");
 	KUNIT_EXPECT_STREQ(test, charged_as(new), "v4l2/kunit_usb");
+	/* The controller's device, with its limits and the charge, is back. */
+	KUNIT_EXPECT_PTR_EQ(test, rcu_access_pointer(new->cg_device.state), state);
 
 	buffer_cg_charge_release(&record);
 	v4l2_device_unregister(old);
