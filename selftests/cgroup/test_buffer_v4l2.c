@@ -545,7 +545,8 @@ static int find_vim2m(struct m2m *m)
 		d = readlink(path, drv, sizeof(drv) - 1);
 		if (n <= 0 || d <= 0)
 			break;
-		link[n] = drv[d] = '\0';
+		link[n] = '\0';
+		drv[d] = '\0';
 		snprintf(m->node, sizeof(m->node), "/dev/%.26s", de->d_name);
 		snprintf(m->device, sizeof(m->device), "v4l2/%.20s_%.30s",
 			 strrchr(drv, '/') + 1, strrchr(link, '/') + 1);
