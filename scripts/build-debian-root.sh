@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A small Debian 12 root with the patched systemd as PID 1, for
 # 'make check-systemd': debootstrap's minbase plus systemd, Debian's OCI
-# runtimes (crun, runc) and the D-Bus daemon their systemd cgroup driver
-# talks to systemd through, made once and cached in build/debian-root/base
-# (made again when that list changes); then a copy with our systemd build,
+# runtimes (crun, runc), the D-Bus daemon their systemd cgroup driver
+# talks to systemd through, and v4l-utils (v4l2-ctl, a camera client),
+# made once and cached in build/debian-root/base (made again when that
+# list changes); then a copy with our systemd build,
 # the buffer tools and the tests of tools/systemd/guest, packed as an
 # uncompressed initramfs, build/debian-root.cpio.
 set -euo pipefail
@@ -17,7 +18,7 @@ systemd=$BUILD/systemd/out
 [ -x "$systemd/systemd" ] || die "$systemd is missing: run tools/systemd/build-systemd.sh"
 [ -x "$BUILD/tools/buffer-client" ] || die "$BUILD/tools is missing: run 'make guest-programs'"
 
-include=systemd,systemd-sysv,dbus,crun,runc
+include=systemd,systemd-sysv,dbus,crun,runc,v4l-utils
 if [ "$(cat "$base/.complete" 2>/dev/null)" != "$include" ]; then
 	log "debian root: debootstrap bookworm (minbase + $include), once"
 	rm -rf "$base"
@@ -40,7 +41,7 @@ install -m 0755 "$systemd/systemd" "$root/lib/systemd/systemd"
 install -m 0755 "$systemd/systemctl" "$root/bin/systemctl"
 install -m 0755 "$systemd/systemd-run" "$root/usr/bin/systemd-run"
 install -m 0755 "$BUILD"/tools/* "$root/usr/local/bin/"
-install -m 0755 -t "$root/usr/local/bin/" "$TOP"/tools/systemd/guest/buffer-{guest-tests,systemd-test,container-test}
+install -m 0755 -t "$root/usr/local/bin/" "$TOP"/tools/systemd/guest/buffer-{guest-tests,systemd-test,container-test,v4l2-test}
 install -m 0644 -t "$root/etc/systemd/system" "$TOP"/tools/systemd/guest/*.service
 ln -sf /etc/systemd/system/buffer-systemd-test.service \
 	"$root/etc/systemd/system/multi-user.target.wants/buffer-systemd-test.service"

@@ -40,9 +40,12 @@ results=$LOGS/$name.results
 accel=$("$TOP/scripts/probe-accel.sh")
 # Two real GPUs besides vgem, at the PCI addresses the tests name them by:
 # -vga std (bochs-drm, drm/0000:00:02.0) and virtio-gpu-pci (virtio_gpu,
-# drm/0000:00:04.0, after the default NIC).
+# drm/0000:00:04.0, after the default NIC). Two vivid cameras for
+# test_buffer_v4l2: v4l2/vivid-000 single-planar on videobuf2's vmalloc
+# allocator, v4l2/vivid-001 multiplanar on dma-contig.
 machine=(-accel "$accel" -smp 2 -vga std -device "virtio-gpu-pci,addr=04.0")
-append="console=ttyS0 cma=$cma panic=-1 run=$job"
+vivid="vivid.n_devs=2 vivid.multiplanar=1,2 vivid.allocators=0,1"
+append="console=ttyS0 cma=$cma panic=-1 $vivid run=$job"
 if [ -n "${ICOUNT:-}" ]; then
 	[ -f "${ICOUNT%%,*}" ] || die "${ICOUNT%%,*} is missing: run 'make icount-plugin'"
 	machine=(-accel tcg -smp 1 -vga none -net none -icount shift=0,sleep=off

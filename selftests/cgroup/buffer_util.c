@@ -77,6 +77,30 @@ long current_of(const char *cgroup, const char *device)
 	return buffer_value(cgroup, "buffer.current", device, NULL);
 }
 
+/* Write "<device> <value>" to @cgroup's buffer.max: 0 or -1. */
+int buffer_set_max(const char *cgroup, const char *device, const char *value)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "%s %s", device, value);
+	return cg_write(cgroup, "buffer.max", line);
+}
+
+/*
+ * Write @value to the file at @path, truncated first, such as a driver's
+ * bind or a tracing control: 0 or -errno.
+ */
+int buffer_write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, value, strlen(value)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 /* A new cgroup @name below @root, or NULL; remove_cgroup() frees it. */
 char *make_cgroup(const char *root, const char *name)
 {

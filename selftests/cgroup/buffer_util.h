@@ -24,6 +24,8 @@ int buffer_send_fd(int sock, int fd, int flags);
 int buffer_recv_fd(int sock, int flags);
 
 long current_of(const char *cgroup, const char *device);
+int buffer_set_max(const char *cgroup, const char *device, const char *value);
+int buffer_write_file(const char *path, const char *value);
 char *make_cgroup(const char *root, const char *name);
 void remove_cgroup(char *cgroup);
 int dumb_create(int card, unsigned int width, unsigned int height, long *size);

@@ -1151,17 +1151,6 @@ static int test_buffer_v2_only(const char *root)
 
 #define TRACING "/sys/kernel/tracing/"
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, text, strlen(text)) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 static unsigned long long cgroup_ino(const char *cgroup)
 {
 	struct stat st;
@@ -1207,11 +1196,11 @@ static int test_buffer_trace_events(const char *root)
 		ksft_print_msg("no buffer_cg events in tracefs\n");
 		goto out;
 	}
-	if (write_file(TRACING "trace", "") ||
-	    write_file(TRACING "events/buffer_cg/enable", "1"))
+	if (buffer_write_file(TRACING "trace", "") ||
+	    buffer_write_file(TRACING "events/buffer_cg/enable", "1"))
 		goto out;
 	i = cg_run(cg, charge_refuse_transfer, &args);
-	write_file(TRACING "events/buffer_cg/enable", "0");
+	buffer_write_file(TRACING "events/buffer_cg/enable", "0");
 	if (i) {
 		ksft_print_msg("step %d failed\n", i);
 		goto out;

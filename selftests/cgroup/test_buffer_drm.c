@@ -102,25 +102,6 @@ static struct gpu *gpu_of(const char *driver)
 	return NULL;
 }
 
-static int set_max(const char *cg, const char *device, const char *value)
-{
-	char line[128];
-
-	snprintf(line, sizeof(line), "%s %s", device, value);
-	return cg_write(cg, "buffer.max", line);
-}
-
-static int write_file(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, value, strlen(value)) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 /* Runs @fn(@cg, gpu) for every GPU in turn; says which one failed. */
 static int run_on_each_gpu(const char *cg, int (*fn)(const char *cgroup, void *arg))
 {
@@ -280,21 +261,21 @@ static int test_drm_limit(const char *root)
 	if (!cg)
 		return KSFT_FAIL;
 	for (i = 0; i < nr_gpus; i++)
-		if (set_max(cg, gpus[i].device, "64K"))
+		if (buffer_set_max(cg, gpus[i].device, "64K"))
 			goto out;
 	/*
 	 * Where fault injection is built in (the debug kernel), also check
 	 * that a refused buffer attempted no allocation at all.
 	 */
 	use_fail_nth = !access("/proc/thread-self/fail-nth", W_OK) &&
-		       !write_file(knobs[0][0], knobs[0][1]) &&
-		       !write_file(knobs[1][0], knobs[1][1]);
+		       !buffer_write_file(knobs[0][0], knobs[0][1]) &&
+		       !buffer_write_file(knobs[1][0], knobs[1][1]);
 	if (!use_fail_nth)
 		ksft_print_msg("no fail-nth: not checking that refusals allocate nothing\n");
 	ret = run_on_each_gpu(cg, fill);
 	if (use_fail_nth) {
-		write_file(knobs[0][0], "Y");
-		write_file(knobs[1][0], "2");
+		buffer_write_file(knobs[0][0], "Y");
+		buffer_write_file(knobs[1][0], "2");
 	}
 out:
 	remove_cgroup(cg);
@@ -537,9 +518,9 @@ static int rebind(const char *cgroup, void *arg)
 {
 	const char *dev_name = arg;
 
-	if (write_file(BOCHS_PCI_DRIVER "/unbind", dev_name))
+	if (buffer_write_file(BOCHS_PCI_DRIVER "/unbind", dev_name))
 		return 1;
-	if (write_file(BOCHS_PCI_DRIVER "/bind", dev_name))
+	if (buffer_write_file(BOCHS_PCI_DRIVER "/bind", dev_name))
 		return 2;
 	return 0;
 }
@@ -560,7 +541,7 @@ static int test_drm_bind_from_limited_cgroup(const char *root)
 	snprintf(dev_name, sizeof(dev_name), "%s", g->dev_name);
 	snprintf(device, sizeof(device), "%s", g->device);
 	cg = make_cgroup(root, "buffer_drm_bind");
-	if (!cg || set_max(cg, device, "0"))
+	if (!cg || buffer_set_max(cg, device, "0"))
 		goto out;
 
 	/*
