@@ -23,7 +23,7 @@
 
 #define SZ (4L << 20)
 /* Pages a memcg's per-CPU stock may keep charged after a release. */
-#define SLACK (1L << 20)
+#define SLACK (SZ / 4)
 
 static bool buffer_on;
 static char *top, *alloc_cg, *mid_cg, *client_cg;
@@ -142,6 +142,34 @@ static int test_direct(const char *root)
 out:
 	close_if(buf);
 	cg_enter_current(root);
+	return ret;
+}
+
+/*
+ * The root cgroup's memcg has no counter to charge: a buffer of a process
+ * there shows in its memory.stat and leaves no underflow when released
+ * (which the boot's check for kernel warnings would catch).
+ */
+static int test_root(const char *root)
+{
+	long before = dmabuf_of(root);
+	int buf, ret = KSFT_PASS;
+
+	buf = buffer_heap_alloc("system", SZ);
+	if (buf < 0) {
+		ksft_print_msg("allocation: %s\n", strerror(-buf));
+		return KSFT_FAIL;
+	}
+	if (dmabuf_of(root) - before != SZ) {
+		ksft_print_msg("root dmabuf %ld -> %ld\n", before, dmabuf_of(root));
+		ret = KSFT_FAIL;
+	}
+	close(buf);
+	if (dmabuf_of(root) != before) {
+		ksft_print_msg("root dmabuf %ld after release, was %ld\n",
+			       dmabuf_of(root), before);
+		ret = KSFT_FAIL;
+	}
 	return ret;
 }
 
@@ -448,6 +476,7 @@ static int test_hostile_size(const char *root)
 
 static const struct buffer_test tests[] = {
 	{ test_direct, "direct allocation charges the caller's memcg" },
+	{ test_root, "a buffer of the root cgroup charges its memcg's stat" },
 	{ test_one_hop_pidfd, "one hop by pidfd charges the client's memcg" },
 	{ test_one_hop_cgroup_fd, "one hop by cgroup fd charges the client's memcg" },
 	{ test_two_hops, "two hops: transfer moves the memcg charge" },
