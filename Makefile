@@ -5,7 +5,7 @@ SCRIPTS := scripts
 
 .PHONY: all demo check kernel debug-kernel tree initramfs guest-programs kunit \
 	guest-check debug-check kcsan-kernel stress checkpatch patches patches-check shell clean help deps \
-	bench bench-kernel check-systemd systemd check-the-checks
+	bench bench-kernel bench-icount icount-plugin check-systemd systemd check-the-checks
 
 all: demo ## Build, boot, and run the demo (the main job)
 
@@ -67,7 +67,15 @@ check-systemd: guest-programs systemd ## Boot Debian with the patched systemd as
 bench-kernel: tree ## Build the bench kernel (the test kernel plus the KUnit charge-path benchmark)
 	@$(SCRIPTS)/build-kernel.sh bench configs/base.config configs/bench.config
 
-bench: initramfs bench-kernel ## Measure the cost of accounting; writes build/bench.txt (not a test)
+icount-plugin: ## Build build/icount.so, the QEMU plugin that counts guest instructions between marks
+	@$(SCRIPTS)/build-icount-plugin.sh
+
+bench-icount: initramfs icount-plugin ## Count guest instructions per buffer exactly, twice (part of make bench; the charge path too once bench-kernel is built)
+	@$(SCRIPTS)/bench-icount.sh
+	@python3 $(SCRIPTS)/bench-report.py --icount
+
+bench: initramfs bench-kernel icount-plugin ## Measure the cost of accounting; writes build/bench.txt (not a test)
+	@$(SCRIPTS)/bench-icount.sh
 	@$(SCRIPTS)/bench-core-uml.sh
 	@$(SCRIPTS)/bench-heap-uml.sh
 	@$(SCRIPTS)/bench-profile-uml.sh

@@ -33,6 +33,8 @@ summary() {
 record prepare-tree "$TOP/scripts/prepare-tree.sh" || summary
 log "harness: a broken patch is refused"
 "$TOP/scripts/test-broken-patch.sh" >"$RESULTS/harness-broken-patch.tap" 2>&1 || true
+log "bench report: the instruction tables on a fixture"
+"$TOP/scripts/test-bench-report.sh" >"$RESULTS/bench-report.tap" 2>&1 || true
 
 # The test kernel: every in-guest suite, then the controller disabled.
 if record build-kernel make -C "$TOP" -s kernel; then

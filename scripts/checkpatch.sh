@@ -23,6 +23,8 @@ fi
 n=0
 status=0
 for patch in "$BUILD"/patches/*.patch; do
+	# The cover letter has no diff to check.
+	[ "$(basename "$patch")" != 0000-cover-letter.patch ] || continue
 	n=$((n + 1))
 	report=$(cd "$repo" && perl scripts/checkpatch.pl --strict --color=never "$patch" 2>&1 || true)
 	if grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$report" &&

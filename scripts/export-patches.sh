@@ -10,7 +10,7 @@ set -euo pipefail
 
 repo=$BUILD/series-git
 out=$BUILD/patches
-git_() { git -C "$repo" -c user.name=buffer-cg -c user.email=buffer-cg@localhost "$@"; }
+git_() { git -C "$repo" -c user.name="Buffer CG Developers" -c user.email=buffer-cg-devel@example.org "$@"; }
 
 # Every overlay file and SERIES_ symbol belongs to exactly one patch that
 # the series or the local series has.
@@ -73,5 +73,15 @@ for patch in $(series_patches); do
 done
 
 rm -rf "$out"
-git_ format-patch -q -o "$out" base..HEAD
-log "$(ls "$out" | wc -l) patches in build/patches/"
+git_ format-patch -q --cover-letter -o "$out" base..HEAD
+# The cover letter's subject and blurb come from patches/cover-letter.
+cover=$out/0000-cover-letter.patch
+subject=$(head -n 1 "$PATCHES/cover-letter")
+SUBJECT=$subject perl -0pi -e '
+	BEGIN { local $/; open my $f, "<", shift @ARGV or die; $blurb = <$f>;
+		$blurb =~ s/\A[^\n]*\n\n//; }
+	s/\*\*\* SUBJECT HERE \*\*\*/$ENV{SUBJECT}/;
+	s/\*\*\* BLURB HERE \*\*\*\n/$blurb/;
+' "$PATCHES/cover-letter" "$cover" || die "cannot write the cover letter"
+! grep -q '\*\*\* .* HERE \*\*\*' "$cover" || die "the cover letter kept a placeholder"
+log "$(ls "$out" | grep -vc '^0000-cover-letter') patches and a cover letter in build/patches/"

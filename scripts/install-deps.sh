@@ -3,7 +3,9 @@
 # usage: install-deps.sh [systemd|bench]
 # With "systemd", also what building Debian's systemd and a Debian root
 # for it takes ('make check-systemd'), and Debian's source archive; with
-# "bench", also perf, which 'make bench' profiles the charge path with.
+# "bench", also perf, which 'make bench' profiles the charge path with, and
+# Debian's source archive, where the header of QEMU's plugin API comes from
+# (scripts/build-icount-plugin.sh).
 set -euo pipefail
 
 packages=(
@@ -26,7 +28,7 @@ fi
 # does not list.
 sources=/etc/apt/sources.list.d/debian-src.sources
 need_sources=false
-if [ "${1:-}" = systemd ] && ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+if [ -n "${1:-}" ] && ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	need_sources=true
 fi
 

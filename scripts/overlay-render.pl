@@ -47,6 +47,10 @@ while (my $line = <$in>) {
 		die "$file:$.: #endif without #if\n" unless @stack;
 		next if defined pop @stack;
 	}
+	# An indented or misspelt directive would otherwise pass through,
+	# and cpp would then drop its region from every step, the last too.
+	die "$file:$.: SERIES_ symbol outside a directive of its own\n"
+		if $line =~ /\bSERIES_\w/;
 	print $line if kept();
 }
 die "$file: unterminated #if\n" if @stack;

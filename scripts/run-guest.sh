@@ -6,7 +6,14 @@
 # latter while the guest runs. The run fails if the guest goes quiet for
 # QUIET_TIMEOUT seconds (default 120), panics, warns, or does not power off.
 # CMA sets the size of the default CMA area (default 32M, as in the spec),
-# MEM the guest's memory (default 1G). The job "shell" is interactive: the
+# MEM the guest's memory (default 1G). ICOUNT=PLUGIN[,ARG...] makes it a
+# counting boot (see scripts/bench-icount.sh): the QEMU plugin PLUGIN
+# (tools/icount) writes its counts to build/logs/LOGNAME.icount, on a
+# machine whose every run executes the same instructions: one vCPU, guest
+# time from the instruction count (-icount, so that interrupts land at the
+# same instruction every run), the RTC on guest time from a fixed date, no
+# KASLR, and neither GPU nor NIC (both GPUs together make boots differ).
+# The job "shell" is interactive: the
 # console is this terminal (Ctrl-A X quits QEMU), nothing is watched or
 # checked, and QEMU's exit status is the run's.
 set -euo pipefail
@@ -34,10 +41,18 @@ accel=$("$TOP/scripts/probe-accel.sh")
 # Two real GPUs besides vgem, at the PCI addresses the tests name them by:
 # -vga std (bochs-drm, drm/0000:00:02.0) and virtio-gpu-pci (virtio_gpu,
 # drm/0000:00:04.0, after the default NIC).
-cmd=(qemu-system-x86_64 -accel "$accel" -m "$mem" -smp 2 -display none
-	-vga std -device "virtio-gpu-pci,addr=04.0"
-	-no-reboot -kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 cma=$cma panic=-1 run=$job $*")
+machine=(-accel "$accel" -smp 2 -vga std -device "virtio-gpu-pci,addr=04.0")
+append="console=ttyS0 cma=$cma panic=-1 run=$job"
+if [ -n "${ICOUNT:-}" ]; then
+	[ -f "${ICOUNT%%,*}" ] || die "${ICOUNT%%,*} is missing: run 'make icount-plugin'"
+	machine=(-accel tcg -smp 1 -vga none -net none -icount shift=0,sleep=off
+		-rtc base=2024-01-01T00:00:00,clock=vm
+		-plugin "$ICOUNT" -d plugin -D "$LOGS/$name.icount")
+	append+=" nokaslr"
+	: >"$LOGS/$name.icount"
+fi
+cmd=(qemu-system-x86_64 "${machine[@]}" -m "$mem" -display none
+	-no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append $*")
 if [ "$job" = shell ]; then
 	exec "${cmd[@]}" -serial mon:stdio -serial "file:$results"
 fi

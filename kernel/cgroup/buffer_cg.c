@@ -353,8 +353,10 @@ refused:
  * buffer_cg_uncharge(), and does so before buffer_cg_unregister_device(),
  * which otherwise uncharges them itself and says so in the kernel log, as
  * freeing @cg does.
+#ifdef SERIES_RECORD
  * Exporters whose buffers can outlive their device want buffer_cg_charge(),
  * which records the charge in the buffer.
+#endif
  *
 #ifdef SERIES_STOCK
  * Context: Process context. May sleep: the first charge of a (cgroup,
@@ -624,10 +626,11 @@ EXPORT_SYMBOL_GPL(buffer_cg_register_device);
  */
 static void pool_drop_raw_locked(struct buffer_cg_pool *pool, const char *why)
 {
-	long raw = atomic_long_xchg(&pool->raw, 0);
+	long raw;
 
 	lockdep_assert_held(&buffer_cg_mutex);
 
+	raw = atomic_long_xchg(&pool->raw, 0);
 	if (!raw)
 		return;
 	pr_warn("buffer_cg: %s: %ld bytes charged by buffer_cg_try_charge() when %s; uncharged\n",

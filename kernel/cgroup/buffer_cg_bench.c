@@ -6,6 +6,10 @@
  * median of BENCH_SAMPLES timed loops, and asserts nothing about time:
  * 'make bench' collects the lines into a table.
  *
+ * Under the QEMU plugin tools/icount ('make bench-icount'), the depth and
+ * devices cases also run each loop once between the plugin's marks, which
+ * counts the instructions executed, and print "bench: icount ..." lines.
+ *
  * The floor is the same loop on a bare page_counter chain of the same
  * depth, the root's counter included, as a controller that counts in the
  * root as well (misc, rdma) walks. This one leaves the root out.
@@ -144,6 +148,23 @@ static u64 bench_loop_percpu_ref(void *arg)
 	return bench_elapsed(start);
 }
 
+/*
+ * One more run of @loop between the marks of the QEMU plugin tools/icount,
+ * nopl 0x42554601(%rax) and nopl 0x42554602(%rax), which it counts the
+ * instructions between; anywhere else they do nothing.
+ */
+static void bench_count(struct kunit *test, const char *what, u64 (*loop)(void *arg),
+			struct bench_charge *b, unsigned int depth, unsigned int devices)
+{
+#ifdef CONFIG_X86_64
+	asm volatile(".byte 0x0f, 0x1f, 0x80, 0x01, 0x46, 0x55, 0x42" ::: "memory");
+	loop(b);
+	asm volatile(".byte 0x0f, 0x1f, 0x80, 0x02, 0x46, 0x55, 0x42" ::: "memory");
+	kunit_info(test, "bench: icount %s depth=%u devices=%u iterations=%u\n",
+		   what, depth, devices, bench_iterations);
+#endif
+}
+
 /* A chain of @depth cgroups below a root; returns the deepest. */
 static struct buffer_cg *bench_chain(struct kunit *test, struct buffer_cg **cgs,
 				     unsigned int depth)
@@ -198,6 +219,9 @@ static void buffer_cg_bench_depth(struct kunit *test)
 			    bench_run(bench_loop_charge, &b));
 		bench_print(test, "charge_record", depth, 1, 1,
 			    bench_run(bench_loop_record, &b));
+		bench_count(test, "page_counter", bench_loop_page_counter, &b, depth, 0);
+		bench_count(test, "try_charge", bench_loop_charge, &b, depth, 1);
+		bench_count(test, "charge_record", bench_loop_record, &b, depth, 1);
 		KUNIT_EXPECT_EQ(test, test_current(cgs[0], &dev), 0);
 		bench_chain_free(cgs, depth);
 	}
@@ -237,6 +261,7 @@ static void buffer_cg_bench_devices(struct kunit *test)
 		b.dev = &devs[registered - 1];
 		bench_print(test, "try_charge", 4, registered, 1,
 			    bench_run(bench_loop_charge, &b));
+		bench_count(test, "try_charge", bench_loop_charge, &b, 4, registered);
 	}
 	for (i = 0; i < registered; i++)
 		buffer_cg_unregister_device(&devs[i]);

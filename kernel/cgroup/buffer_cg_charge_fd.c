@@ -241,4 +241,3 @@ struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
 	cgroup_put(cgrp);
 	return cg;
 }
-EXPORT_SYMBOL_GPL(buffer_cg_get_charge_target);

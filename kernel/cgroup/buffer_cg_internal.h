@@ -85,8 +85,8 @@ struct buffer_cg {
 	struct buffer_cg_pool __rcu *
 		inline_pools[BUFFER_CG_INLINE_POOLS] ____cacheline_aligned;
 	/*
-	 * The ids from BUFFER_CG_INLINE_POOLS on. Replaced, never edited in
-	 * place, when a larger id needs a slot.
+	 * The ids from BUFFER_CG_INLINE_POOLS on. The table is replaced,
+	 * never resized in place, when a larger id needs a slot.
 	 */
 	struct buffer_cg_pool_table __rcu *pools;
 };
@@ -288,10 +288,12 @@ buffer_cg_css_alloc(struct cgroup_subsys_state *parent_css);
 int buffer_cg_css_online(struct cgroup_subsys_state *css);
 void buffer_cg_css_offline(struct cgroup_subsys_state *css);
 void buffer_cg_css_free(struct cgroup_subsys_state *css);
+#ifdef SERIES_FILES
 long buffer_cg_pool_current_locked(struct buffer_cg_pool *pool);
 long buffer_cg_pool_buffers_locked(struct buffer_cg_pool *pool);
 int buffer_cg_parse_value(const char *s, u64 *value);
 int buffer_cg_set_limits(struct buffer_cg *cg, char *buf);
+#endif
 #endif
 
 #endif /* _BUFFER_CG_INTERNAL_H */

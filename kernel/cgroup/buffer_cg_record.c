@@ -218,4 +218,3 @@ void buffer_cg_charge_show_fdinfo(struct seq_file *m,
 	kfree(path);
 	css_put(&pool->cg->css);
 }
-EXPORT_SYMBOL_GPL(buffer_cg_charge_show_fdinfo);

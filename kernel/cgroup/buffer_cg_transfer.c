@@ -113,4 +113,3 @@ out:
 	css_put(&from->cg->css);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(buffer_cg_charge_transfer);

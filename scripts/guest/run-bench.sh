@@ -14,6 +14,11 @@
 # delegated to it (their cgroup.procs its own): onehop-pidfd (the pidfd of
 # a client process in b4), onehop-cgroup (b4's directory, O_PATH),
 # onehop-pidfd-delegated, onehop-cgroup-delegated.
+# With bench_count=1 (the counting boots of scripts/bench-icount.sh, under
+# the QEMU plugin tools/icount), each mode and size runs once, a fixed
+# number of buffers between the plugin's marks, sizes in turn, modes in
+# the order given; lines:
+#   icount mode=MODE size=... allocs=... warmup=...
 out=/dev/ttyS1
 cg=/sys/fs/cgroup
 sizes="4096 65536 1048576 16777216"
@@ -67,6 +72,40 @@ for mode in $modes; do
 	esac
 done
 
+# bench MODE ARGS...: buffer-bench ARGS in MODE's cgroup, as MODE's user;
+# its lines go to the results port, each after $prefix.
+bench() {
+	mode=$1
+	shift
+	# The cgroup is entered by the shell that runs the bench, as root;
+	# then nobody's shell, if the mode says so, runs it.
+	run="buffer-bench $(cat /tmp/args-$mode) $*"
+	[ "$(cat /tmp/user-$mode)" = nobody ] && run="su -s /bin/sh -c 'exec $run' nobody"
+	if ! sh -c 'echo $$ >"$0/cgroup.procs" && eval exec "$1"' \
+		"$(cat /tmp/cg-$mode)" "$run" >/tmp/bench.out; then
+		echo "bench: buffer-bench failed in mode $mode" >$out
+		exit 1
+	fi
+	sed "s/^/$prefix /" /tmp/bench.out >$out
+}
+
+if [ "${bench_count:-0}" = 1 ]; then
+	# About 80 million guest instructions per run, whatever the size.
+	for size in $sizes; do
+		case $size in
+		4096) count=10000 ;;
+		65536) count=5000 ;;
+		1048576) count=500 ;;
+		*) count=32 ;;
+		esac
+		for mode in $modes; do
+			prefix="icount mode=$mode"
+			bench "$mode" -n $count $size
+		done
+	done
+	exit 0
+fi
+
 reversed=$(echo $modes | tr ' ' '\n' | tac)
 for repeat in $(seq "${bench_repeat:-3}"); do
 	order=$modes
@@ -74,16 +113,8 @@ for repeat in $(seq "${bench_repeat:-3}"); do
 	echo "guest: bench repeat $repeat"
 	for size in $sizes; do
 		for mode in $order; do
-			# The cgroup is entered by the shell that runs the bench, as
-			# root; then nobody's shell, if the mode says so, runs it.
-			run="buffer-bench $(cat /tmp/args-$mode) -t $seconds $size"
-			[ "$(cat /tmp/user-$mode)" = nobody ] && run="su -s /bin/sh -c 'exec $run' nobody"
-			if ! sh -c 'echo $$ >"$0/cgroup.procs" && eval exec "$1"' \
-				"$(cat /tmp/cg-$mode)" "$run" >/tmp/bench.out; then
-				echo "bench: buffer-bench failed in mode $mode" >$out
-				exit 1
-			fi
-			sed "s/^/bench mode=$mode repeat=$repeat /" /tmp/bench.out >$out
+			prefix="bench mode=$mode repeat=$repeat"
+			bench "$mode" -t $seconds $size
 		done
 	done
 done

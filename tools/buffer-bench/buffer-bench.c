@@ -11,6 +11,15 @@
  * cgroup's through DMA_HEAP_FLAG_CHARGE_FD (one hop, as an allocator
  * charges its client); the pidfd or O_PATH directory fd is opened once.
  *
+ * With -n COUNT, it allocates and closes WARMUP buffers (-w, default COUNT /
+ * 10), then exactly COUNT between two marks, and prints
+ *
+ *   size=SIZE allocs=COUNT warmup=WARMUP
+ *
+ * The marks are long NOPs (see mark_start()) that the QEMU plugin
+ * tools/icount counts the guest's instructions between; anywhere else they
+ * do nothing.
+ *
  * 'make bench' runs it in the guest in each accounting mode; see
  * Documentation/dev-tools/buffer_cg.rst.
  */
@@ -29,11 +38,28 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: buffer-bench [-H HEAP] [-t SECONDS] [-p PID | -g CGROUP] SIZE...\n"
+	fprintf(f, "usage: buffer-bench [-H HEAP] [-t SECONDS | -n COUNT [-w WARMUP]]\n"
+		   "                    [-p PID | -g CGROUP] SIZE...\n"
 		   "Allocates and closes SIZE-byte dma-bufs from /dev/dma_heap/HEAP\n"
 		   "(default system) for SECONDS (default 1) per size; prints the rate.\n"
+		   "-n: WARMUP buffers (default COUNT / 10), then COUNT between the marks\n"
+		   "of the QEMU plugin tools/icount, which counts their instructions.\n"
 		   "-p, -g: charge each buffer to process PID's cgroup (by pidfd) or to\n"
 		   "the cgroup2 directory CGROUP, as an allocator charges its client.\n");
+}
+
+/*
+ * The two marks tools/icount/icount.c recognises by their bytes: nopl
+ * 0x42554601(%rax) and nopl 0x42554602(%rax), which no compiler emits.
+ */
+static void mark_start(void)
+{
+	__asm__ volatile(".byte 0x0f, 0x1f, 0x80, 0x01, 0x46, 0x55, 0x42" ::: "memory");
+}
+
+static void mark_stop(void)
+{
+	__asm__ volatile(".byte 0x0f, 0x1f, 0x80, 0x02, 0x46, 0x55, 0x42" ::: "memory");
 }
 
 static double now(void)
@@ -53,6 +79,45 @@ static int parse_size(const char *s, unsigned long long *size)
 	return errno || end == s || *end || !*size ? -1 : 0;
 }
 
+/* One buffer allocated and closed: 0, or -1 with the errno reported. */
+static int alloc_close(int heap, int charge_fd, unsigned long long size)
+{
+	struct dma_heap_allocation_data data = {
+		.len = size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+		.heap_flags = charge_fd >= 0 ? DMA_HEAP_FLAG_CHARGE_FD : 0,
+		.charge_fd = charge_fd >= 0 ? charge_fd : 0,
+	};
+
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data)) {
+		fprintf(stderr, "buffer-bench: allocating %llu bytes: %s\n", size, strerror(errno));
+		return -1;
+	}
+	close(data.fd);
+	return 0;
+}
+
+/* -n: WARMUP buffers, then COUNT between the marks. */
+static int count(int heap, int charge_fd, unsigned long long size, unsigned long count,
+		 unsigned long warmup)
+{
+	unsigned long i;
+
+	for (i = 0; i < warmup; i++)
+		if (alloc_close(heap, charge_fd, size))
+			return -1;
+	mark_start();
+	for (i = 0; i < count; i++)
+		if (alloc_close(heap, charge_fd, size))
+			break;
+	mark_stop();
+	if (i < count)
+		return -1;
+	printf("size=%llu allocs=%lu warmup=%lu\n", size, count, warmup);
+	fflush(stdout);
+	return 0;
+}
+
 /* Returns 0, or -1 with the failing call's errno reported. */
 static int measure(int heap, int charge_fd, unsigned long long size, double seconds)
 {
@@ -60,19 +125,8 @@ static int measure(int heap, int charge_fd, unsigned long long size, double seco
 	double start = now(), elapsed;
 
 	do {
-		struct dma_heap_allocation_data data = {
-			.len = size,
-			.fd_flags = O_RDWR | O_CLOEXEC,
-			.heap_flags = charge_fd >= 0 ? DMA_HEAP_FLAG_CHARGE_FD : 0,
-			.charge_fd = charge_fd >= 0 ? charge_fd : 0,
-		};
-
-		if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data)) {
-			fprintf(stderr, "buffer-bench: allocating %llu bytes: %s\n", size,
-				strerror(errno));
+		if (alloc_close(heap, charge_fd, size))
 			return -1;
-		}
-		close(data.fd);
 		allocs++;
 		elapsed = now() - start;
 	} while (elapsed < seconds);
@@ -86,11 +140,13 @@ int main(int argc, char **argv)
 {
 	const char *heap_name = "system", *target = NULL;
 	int opt, heap, charge_fd = -1;
+	unsigned long count_n = 0, warmup = 0;
+	int warmup_set = 0;
 	double seconds = 1;
 	char path[128], *end;
 	long pid = 0;
 
-	while ((opt = getopt(argc, argv, "H:t:p:g:h")) != -1) {
+	while ((opt = getopt(argc, argv, "H:t:n:w:p:g:h")) != -1) {
 		switch (opt) {
 		case 'H':
 			heap_name = optarg;
@@ -116,6 +172,16 @@ int main(int argc, char **argv)
 				fprintf(stderr, "buffer-bench: bad duration '%s'\n", optarg);
 				return 2;
 			}
+			break;
+		case 'n':
+		case 'w':
+			errno = 0;
+			*(opt == 'n' ? &count_n : &warmup) = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' || (opt == 'n' && !count_n)) {
+				fprintf(stderr, "buffer-bench: bad count '%s'\n", optarg);
+				return 2;
+			}
+			warmup_set |= opt == 'w';
 			break;
 		case 'h':
 			usage(stdout);
@@ -150,7 +216,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "buffer-bench: bad size '%s'\n", argv[i]);
 			return 2;
 		}
-		if (measure(heap, charge_fd, size, seconds))
+		if (count_n ? count(heap, charge_fd, size, count_n,
+				    warmup_set ? warmup : count_n / 10) :
+			      measure(heap, charge_fd, size, seconds))
 			return 1;
 	}
 	close(heap);

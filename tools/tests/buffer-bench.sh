@@ -1,13 +1,14 @@
 #!/bin/sh
 # In-guest TAP test of buffer-bench, the allocation-rate tool of 'make bench':
-# its output line, and its exit codes on bad input; with -p and -g, its
-# buffers charged to the named process's or cgroup's (refused at that
+# its output line, and its exit codes on bad input; with -n, a fixed count
+# between the marks of the instruction counter (NOPs here); with -p and -g,
+# its buffers charged to the named process's or cgroup's (refused at that
 # cgroup's limit of 0, allowed at max).
 set -u
 . ./tap.sh
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..14"
 out=$(buffer-bench -t 0.2 4096 65536)
 check "one line per size" "$(echo "$out" | wc -l)" 2
 line=$(echo "$out" | head -n 1)
@@ -22,6 +23,12 @@ fi
 expect_exit 2 "usage:" "no size: usage, exit 2" buffer-bench
 expect_exit 2 "bad size '4k'" "a bad size: exit 2" buffer-bench 4k
 expect_exit 1 "/dev/dma_heap/nosuch" "a missing heap: exit 1" buffer-bench -H nosuch 4096
+out=$(buffer-bench -n 3 4096 65536)
+check "-n: a count per size, no warm-up below 10" "$out" \
+	"$(printf 'size=4096 allocs=3 warmup=0\nsize=65536 allocs=3 warmup=0')"
+expect_exit 0 "^size=4096 allocs=20 warmup=5$" "-n 20 -w 5: 5 buffers, then 20 counted" \
+	buffer-bench -n 20 -w 5 4096
+expect_exit 2 "bad count '0'" "-n 0: exit 2" buffer-bench -n 0 4096
 
 grep -qw buffer $cg/cgroup.subtree_control || echo +buffer >$cg/cgroup.subtree_control
 mkdir -p $cg/bench_hop

@@ -12,6 +12,8 @@
 
 #include <linux/tracepoint.h>
 
+struct buffer_cg_pool;
+
 DECLARE_EVENT_CLASS(buffer_cg_charge_class,
 		    TP_PROTO(struct buffer_cg_pool *pool, u64 size, int result),
 		    TP_ARGS(pool, size, result),
@@ -54,6 +56,7 @@ TRACE_EVENT(buffer_cg_charge_failed,
 	    TP_printk("cgroup=%llu limited_by=%llu device=%s size=%llu result=%d",
 		      __entry->cgroup_id, __entry->limited_id,
 		      __get_str(device), __entry->size, __entry->result));
+#ifdef SERIES_TRANSFER
 
 TRACE_EVENT(buffer_cg_transfer,
 	    TP_PROTO(struct buffer_cg_pool *from, struct buffer_cg_pool *to,
@@ -72,6 +75,7 @@ TRACE_EVENT(buffer_cg_transfer,
 	    TP_printk("cgroup=%llu to=%llu device=%s size=%llu result=%d",
 		      __entry->cgroup_id, __entry->to_id, __get_str(device),
 		      __entry->size, __entry->result));
+#endif
 
 #endif /* _TRACE_BUFFER_CG_H */
 

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Guest instructions, exactly, in counting boots (run-guest.sh with ICOUNT:
+# the plugin build/icount.so counts between marks), each boot twice, so
+# that the report can show the two runs agree to the instruction:
+# - per DMA_HEAP_IOCTL_ALLOC + close, buffer-bench -n in the test kernel,
+#   build/bench/icount-MODE-RUN.results, lines
+#   icount mode=MODE size=... allocs=... warmup=... mark=N kernel=... user=... own=...
+#   (own: in the controller's code, kernel/cgroup/buffer_cg*.c)
+# - per charge + uncharge, the depth and devices cases of the bench
+#   kernel's KUnit suite buffer_cg_bench, if the bench kernel is built ('make
+#   bench' builds it, 'make bench-icount' alone does not), in
+#   build/bench/icount-core-RUN.results, lines
+#   icount core=WHAT depth=... devices=... iterations=... mark=N kernel=... user=... own=0
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$BUILD/bench
+plugin=$BUILD/icount.so
+bench_kernel=$BUILD/kernel-bench/arch/x86/boot/bzImage
+[ -f "$plugin" ] || die "$plugin is missing: run 'make icount-plugin'"
+mkdir -p "$out"
+rm -f "$out"/icount-*.results
+
+# The test kernel's controller code, for the plugin's own= count: the run
+# of consecutive text symbols of System.map that kernel/cgroup/buffer_cg*.o
+# define (the longest; names such as css_put recur elsewhere), up to the
+# next symbol.
+kernel_build=$BUILD/kernel-test
+own=$(nm --defined-only "$kernel_build"/kernel/cgroup/buffer_cg*.o |
+	awk 'NR == FNR { if ($2 ~ /^[tT]$/) ours[$3] = 1; next }
+	     $2 !~ /^[tTwW]$/ { next }
+	     $3 in ours { if (!run++) start = $1; next }
+	     run > best { best = run; from = start; to = $1 }
+	     { run = 0 }
+	     END { if (best) printf "own=%s-%s", from, to }' - "$kernel_build/System.map")
+[ -n "$own" ] || die "no controller code in $kernel_build/System.map"
+
+# The modes (scripts/guest/run-bench.sh), MODE KERNEL-ARGS...: one line,
+# one counting boot of the test kernel. Each mode boots on its own: after
+# other modes' runs the slab caches can be in another steady state (in one
+# boot of all the enabled modes, root and depth4 allocated and freed a
+# slab twice per buffer where the one-hop modes after them did not, 1,000
+# instructions per 4 KiB buffer more), where a fresh boot starts each mode
+# from the same state.
+modes=(
+	"disabled cgroup_disable=buffer"
+	"root"
+	"depth4"
+	"onehop-pidfd"
+	"onehop-cgroup"
+	"onehop-pidfd-delegated"
+	"onehop-cgroup-delegated"
+	"memcg cgroup_disable=buffer dma_heap.mem_accounting=1"
+)
+
+# pair NAME RUNS: the n-th line of RUNS (what ran, from the guest) with
+# the plugin's mark n, into build/bench/NAME.results (without the serial
+# port's carriage returns).
+pair() {
+	local marks
+	marks=$(grep '^icount mark=' "$LOGS/$1.icount" | sed 's/^icount //') || true
+	[ -n "$2" ] && [ "$(wc -l <<<"$2")" = "$(wc -l <<<"$marks")" ] ||
+		die "what ran and the marks do not pair up in build/logs/$1.*"
+	paste -d ' ' <(echo "$2" | tr -d '\r') <(echo "$marks") >"$out/$1.results"
+}
+
+# count_mode RUN MODE KERNEL-ARGS...: one counting boot of the test kernel.
+count_mode() {
+	local name=icount-$2-$1
+	log "bench: counting instructions, $2, run $1"
+	ICOUNT=$plugin,$own QUIET_TIMEOUT=300 "$TOP/scripts/run-guest.sh" bench "$name" \
+		bench_count=1 bench_modes="$2" "${@:3}"
+	pair "$name" "$(grep '^icount mode=' "$LOGS/$name.results" || true)"
+}
+
+# count_core RUN: one counting boot of the bench kernel's KUnit cases. Its
+# failure costs the report the charge path's counts only (it says so), not
+# the rest of 'make bench'.
+count_core() {
+	local name=icount-core-$1
+	log "bench: counting instructions, the charge path (KUnit), run $1"
+	if ! KERNEL=$bench_kernel ICOUNT=$plugin QUIET_TIMEOUT=300 "$TOP/scripts/run-guest.sh" \
+		probe "$name" kunit.filter_glob='buffer_cg_bench.buffer_cg_bench_de*' \
+		buffer_cg.bench_iterations=20000 ||
+		! (pair "$name" "$(grep -o 'bench: icount .*' "$LOGS/$name.console" |
+			sed 's/^bench: icount /icount core=/' || true)"); then
+		log "bench: the charge path's counting boot failed (build/logs/$name.*): not counted"
+		rm -f "$out/$name.results"
+	fi
+}
+
+# The two runs of each boot side by side: the counts do not depend on the
+# host's load, and the wait is half as long.
+core=core
+if [ ! -f "$bench_kernel" ]; then
+	log "bench: no bench kernel ('make bench-kernel'): the charge path is not counted"
+	core=
+fi
+for mode in "${modes[@]}" $core; do
+	read -r -a args <<<"$mode"
+	pids=()
+	for run in 1 2; do
+		if [ "$mode" = core ]; then
+			count_core $run &
+		else
+			count_mode $run "${args[@]}" &
+		fi
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || die "a counting boot failed (build/logs/icount-${args[0]}-*)"
+	done
+done

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Test of the instruction tables of scripts/bench-report.py on a fixture:
+# two runs compared, per-buffer counts, targets, the difference from a
+# recorded run. TAP on stdout; no guest, no timing.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+# The counting boots' results: kernel instructions per buffer are
+# 8000 + ADD (disabled ADD 0, root and depth4 40, onehop-pidfd 300) at
+# every size, 10 + ADD in the controller's own code (depth4 ADD 30).
+for run in 1 2; do
+	for mode in disabled root depth4 onehop-pidfd; do
+		case $mode in disabled) add=0 ;; onehop-pidfd) add=300 ;; *) add=40 ;; esac
+		own=$add
+		[ $mode = depth4 ] && own=30
+		mark=0
+		for size in 4096 65536 1048576 16777216; do
+			mark=$((mark + 1))
+			echo "icount mode=$mode size=$size allocs=100 warmup=10 mark=$mark" \
+				"kernel=$(((8000 + add) * 100)) user=1300 own=$(((10 + own) * 100))"
+		done >"$dir/icount-$mode-$run.results"
+	done
+	for devices in 1 1024; do
+		echo "icount core=try_charge depth=4 devices=$devices iterations=1000" \
+			"mark=$devices kernel=$((100000 + devices)) user=0 own=0"
+	done >"$dir/icount-core-$run.results"
+done
+cat >"$dir/recorded.rst" <<'RST'
+  buffer_cg benchmark: commit abc1234, host test, 2 CPUs
+
+  Kernel instructions per buffer: ...
+
+    mode                           4 KiB      64 KiB       1 MiB      16 MiB
+    disabled                      8000.0      8000.0      8000.0      8000.0
+    depth4                        8030.0      8040.0      8040.0      8040.0
+
+RST
+
+n=0 failed=0
+# expect DESCRIPTION PATTERN: the report's output matches PATTERN.
+expect() {
+	n=$((n + 1))
+	if grep -Eq -- "$2" <<<"$out"; then
+		echo "ok $n $1"
+	else
+		echo "not ok $n $1: no line matching '$2'"
+		failed=1
+	fi
+}
+report() { python3 "$TOP/scripts/bench-report.py" --icount --bench "$dir" --recorded "$dir/recorded.rst"; }
+
+echo "TAP version 13"
+echo "1..11"
+out=$(report)
+expect "two identical runs are said to be" "run 2 and run 1: identical, all 16 counts"
+expect "kernel instructions per buffer" "^  depth4 +8040\.0 +8040\.0 +8040\.0 +8040\.0$"
+expect "ratio to disabled" "^  depth4 +1\.00500 +1\.00500"
+expect "instructions added per buffer" "^  onehop-pidfd +\+300\.0 +\+300\.0"
+expect "one hop over depth4" "^  onehop-pidfd +1\.03234"
+expect "the difference from the recorded run, 0 where equal" \
+	"^  depth4 +\+10\.0 +0 +0 +0$"
+expect "a target judged by the controller's own code" \
+	"depth-4 overhead at 4 KiB <= 1%: own code 0\.375%  met"
+expect "the allocator state: whole and own differ by 10 at depth 4" \
+	"by up to 10 at 4 KiB, 10 at 64 KiB"
+expect "a whole count resolved beyond the allocator state" "whole count 0\.500%  met"
+expect "the devices target" "core at 1024 devices within 1% of 1 device: x1\.0102  MISSED"
+sed -i '1s/kernel=804000 /kernel=804001 /' "$dir/icount-depth4-2.results"
+out=$(report)
+expect "a count that differs between runs is named" \
+	"run 2 DIFFERS from run 1 in 1 of 16 counts: depth4 4 KiB"
+exit $failed
