@@ -169,7 +169,6 @@ static struct cgroup *buffer_cg_get_charge_cgroup(int charge_fd)
 	return cgrp;
 }
 #ifdef SERIES_MEMCG
-EXPORT_SYMBOL_GPL(buffer_cg_get_charge_cgroup);
 
 /**
  * buffer_cg_put_cgroup() - put a cgroup that buffer_cg_get_charge_cgroup() got
@@ -182,7 +181,6 @@ void buffer_cg_put_cgroup(struct cgroup *cgrp)
 {
 	cgroup_put(cgrp);
 }
-EXPORT_SYMBOL_GPL(buffer_cg_put_cgroup);
 #endif
 
 #ifdef SERIES_MEMCG
@@ -205,9 +203,6 @@ static struct buffer_cg *buffer_cg_get_cgroup(struct cgroup *cgrp)
 		return NULL;
 	return css_buffer_cg(cgroup_get_e_css(cgrp, &buffer_cgrp_subsys));
 }
-#ifdef SERIES_MEMCG
-EXPORT_SYMBOL_GPL(buffer_cg_get_cgroup);
-#endif
 
 /**
  * buffer_cg_get_charge_target() - get the cgroup a charge_fd names

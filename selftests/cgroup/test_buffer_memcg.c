@@ -12,18 +12,29 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../kselftest.h"
 #include "cgroup_util.h"
 #include "buffer_util.h"
 
-#define SZ (4L << 20)
-/* Pages a memcg's per-CPU stock may keep charged after a release. */
-#define SLACK (SZ / 4)
+/*
+ * The buffer size, and what a memcg's per-CPU stock may keep charged after
+ * a release (64 pages per CPU), set by main(): memory.stat is flushed on a
+ * read only once more than 64 pages per CPU changed since the last flush,
+ * so every size a test reads back in memory.stat must exceed that.
+ */
+static long sz, slack;
 
 static bool buffer_on;
 static char *top, *alloc_cg, *mid_cg, *client_cg;
@@ -60,6 +71,28 @@ static bool pays(const char *cg, long want)
 		return true;
 	ksft_print_msg("%s: dmabuf %ld, buffer.current %ld, want %ld\n",
 		       cg, memcg, buffer, want);
+	return false;
+}
+
+static long current_bytes(const char *cg)
+{
+	return cg_read_long(cg, "memory.current");
+}
+
+/*
+ * Has @cg's memory.current moved by @want bytes since it read @before, give
+ * or take @tolerance: 0 for a cgroup that never held a process, the slack
+ * of the per-CPU stocks for one that did, as its own charges may be drained
+ * from a stock meanwhile?
+ */
+static bool moved_by(const char *cg, long before, long want, long tolerance)
+{
+	long delta = current_bytes(cg) - before;
+
+	if (delta >= want - tolerance && delta <= want + tolerance)
+		return true;
+	ksft_print_msg("%s: memory.current moved by %ld, want %ld (+-%ld)\n",
+		       cg, delta, want, tolerance);
 	return false;
 }
 
@@ -110,20 +143,20 @@ static int test_direct(const char *root)
 	cur0 = cg_read_long(alloc_cg, "memory.current");
 	kern0 = kernel_of(alloc_cg);
 	sock0 = cg_read_key_long(alloc_cg, "memory.stat", "sock ");
-	buf = buffer_heap_alloc("system", SZ);
+	buf = buffer_heap_alloc("system", sz);
 	if (buf < 0) {
 		ksft_print_msg("allocation: %s\n", strerror(-buf));
 		goto out;
 	}
 	cur = cg_read_long(alloc_cg, "memory.current");
-	if (!pays(alloc_cg, SZ))
+	if (!pays(alloc_cg, sz))
 		goto out;
-	if (cur - cur0 < SZ || cur - cur0 > SZ + SLACK) {
-		ksft_print_msg("memory.current grew by %ld, want %ld\n", cur - cur0, SZ);
+	if (cur - cur0 < sz || cur - cur0 > sz + slack) {
+		ksft_print_msg("memory.current grew by %ld, want %ld\n", cur - cur0, sz);
 		goto out;
 	}
 	/* Not also as kernel memory, as __GFP_ACCOUNT pages would be. */
-	if (kernel_of(alloc_cg) - kern0 > SLACK ||
+	if (kernel_of(alloc_cg) - kern0 > slack ||
 	    cg_read_key_long(alloc_cg, "memory.stat", "sock ") != sock0) {
 		ksft_print_msg("kernel %ld -> %ld, sock %ld\n", kern0,
 			       kernel_of(alloc_cg), sock0);
@@ -134,7 +167,7 @@ static int test_direct(const char *root)
 	if (!pays(alloc_cg, 0))
 		goto out;
 	cur = cg_read_long(alloc_cg, "memory.current");
-	if (cur > cur0 + SLACK) {
+	if (cur > cur0 + slack) {
 		ksft_print_msg("memory.current %ld after release, was %ld\n", cur, cur0);
 		goto out;
 	}
@@ -155,12 +188,12 @@ static int test_root(const char *root)
 	long before = dmabuf_of(root);
 	int buf, ret = KSFT_PASS;
 
-	buf = buffer_heap_alloc("system", SZ);
+	buf = buffer_heap_alloc("system", sz);
 	if (buf < 0) {
 		ksft_print_msg("allocation: %s\n", strerror(-buf));
 		return KSFT_FAIL;
 	}
-	if (dmabuf_of(root) - before != SZ) {
+	if (dmabuf_of(root) - before != sz) {
 		ksft_print_msg("root dmabuf %ld -> %ld\n", before, dmabuf_of(root));
 		ret = KSFT_FAIL;
 	}
@@ -177,7 +210,7 @@ static int test_root(const char *root)
 static int one_hop(const char *root, bool by_pidfd)
 {
 	int ret = KSFT_FAIL, heap = -1, charge_fd = -1, buf = -1;
-	long client0;
+	long client0, alloc0;
 	pid_t client = sleeper(client_cg);
 
 	if (client < 0 || cg_enter_current(alloc_cg))
@@ -188,20 +221,25 @@ static int one_hop(const char *root, bool by_pidfd)
 	if (heap < 0 || charge_fd < 0)
 		goto out;
 	client0 = cg_read_long(client_cg, "memory.current");
-	buf = buffer_heap_alloc_charged(heap, SZ, charge_fd);
+	alloc0 = current_bytes(alloc_cg);
+	buf = buffer_heap_alloc_charged(heap, sz, charge_fd);
 	if (buf < 0) {
 		ksft_print_msg("allocation: %s\n", strerror(-buf));
 		goto out;
 	}
-	if (!pays(client_cg, SZ) || !pays(alloc_cg, 0))
+	if (!pays(client_cg, sz) || !pays(alloc_cg, 0))
 		goto out;
-	if (cg_read_long(client_cg, "memory.current") - client0 < SZ) {
-		ksft_print_msg("the client's memory.current did not grow by %ld\n", SZ);
+	if (cg_read_long(client_cg, "memory.current") - client0 < sz) {
+		ksft_print_msg("the client's memory.current did not grow by %ld\n", sz);
 		goto out;
 	}
+	/* In memory.current, not only in memory.stat; not the allocator's. */
+	if (!moved_by(client_cg, client0, sz, slack) || !moved_by(alloc_cg, alloc0, 0, slack))
+		goto out;
 	close(buf);
 	buf = -1;
-	if (pays(client_cg, 0) && pays(alloc_cg, 0))
+	if (pays(client_cg, 0) && pays(alloc_cg, 0) &&
+	    moved_by(client_cg, client0, 0, slack) && moved_by(alloc_cg, alloc0, 0, slack))
 		ret = KSFT_PASS;
 out:
 	close_if(buf);
@@ -230,6 +268,7 @@ static int test_two_hops(const char *root)
 {
 	int ret = KSFT_FAIL, heap = -1, mid = -1, client = -1, buf = -1, err;
 	pid_t mid_pid = sleeper(mid_cg), client_pid = sleeper(client_cg);
+	long mid0, client0, alloc0;
 
 	if (mid_pid < 0 || client_pid < 0 || cg_enter_current(alloc_cg))
 		goto out;
@@ -238,25 +277,39 @@ static int test_two_hops(const char *root)
 	client = pidfd_open(client_pid);
 	if (heap < 0 || mid < 0 || client < 0)
 		goto out;
-	buf = buffer_heap_alloc_charged(heap, SZ, mid);
-	if (buf < 0 || !pays(mid_cg, SZ))
+	mid0 = current_bytes(mid_cg);
+	client0 = current_bytes(client_cg);
+	alloc0 = current_bytes(alloc_cg);
+	buf = buffer_heap_alloc_charged(heap, sz, mid);
+	if (buf < 0 || !pays(mid_cg, sz))
+		goto out;
+	if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
 		goto out;
 	err = transfer_charge(buf, client);
 	if (err) {
 		ksft_print_msg("transfer: %s\n", strerror(-err));
 		goto out;
 	}
-	if (!pays(mid_cg, 0) || !pays(client_cg, SZ) || !pays(alloc_cg, 0))
+	if (!pays(mid_cg, 0) || !pays(client_cg, sz) || !pays(alloc_cg, 0))
+		goto out;
+	/* memory.current moves with memory.stat; the allocator's stays. */
+	if (!moved_by(mid_cg, mid0, 0, slack) || !moved_by(client_cg, client0, sz, slack) ||
+	    !moved_by(alloc_cg, alloc0, 0, slack))
 		goto out;
 	/* A second move starts from where the first one left it. */
-	if (transfer_charge(buf, mid) || !pays(mid_cg, SZ) || !pays(client_cg, 0))
+	if (transfer_charge(buf, mid) || !pays(mid_cg, sz) || !pays(client_cg, 0))
+		goto out;
+	if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
 		goto out;
 	/* To where it already is: nothing changes. */
-	if (transfer_charge(buf, mid) || !pays(mid_cg, SZ))
+	if (transfer_charge(buf, mid) || !pays(mid_cg, sz))
+		goto out;
+	if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
 		goto out;
 	close(buf);
 	buf = -1;
-	if (pays(mid_cg, 0) && pays(client_cg, 0))
+	if (pays(mid_cg, 0) && pays(client_cg, 0) && moved_by(mid_cg, mid0, 0, slack) &&
+	    moved_by(client_cg, client0, 0, slack) && moved_by(alloc_cg, alloc0, 0, slack))
 		ret = KSFT_PASS;
 out:
 	close_if(buf);
@@ -292,10 +345,10 @@ static int test_memory_max(const char *root)
 		goto out;
 	heap = open_heap();
 	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (heap < 0 || client < 0 || limit(client_cg, SZ / 4))
+	if (heap < 0 || client < 0 || limit(client_cg, sz / 4))
 		goto out;
 	events = max_events_of(client_cg);
-	buf = buffer_heap_alloc_charged(heap, SZ, client);
+	buf = buffer_heap_alloc_charged(heap, sz, client);
 	if (buf != -ENOMEM) {
 		ksft_print_msg("one hop over memory.max: %d, want -ENOMEM\n", buf);
 		goto out;
@@ -311,7 +364,7 @@ static int test_memory_max(const char *root)
 	if (cg_enter_current(client_cg))
 		goto out;
 	events = max_events_of(client_cg);
-	buf = buffer_heap_alloc("system", SZ);
+	buf = buffer_heap_alloc("system", sz);
 	if (buf != -ENOMEM || max_events_of(client_cg) <= events) {
 		ksft_print_msg("direct over memory.max: %d, want -ENOMEM\n", buf);
 		goto out;
@@ -320,8 +373,8 @@ static int test_memory_max(const char *root)
 	if (!pays(client_cg, 0))
 		goto out;
 	/* Under the limit, it fits (enough pages for memory.stat to flush). */
-	buf = buffer_heap_alloc("system", 3 * SZ / 16);
-	if (buf < 0 || !pays(client_cg, 3 * SZ / 16))
+	buf = buffer_heap_alloc("system", 3 * sz / 16);
+	if (buf < 0 || !pays(client_cg, 3 * sz / 16))
 		goto out;
 	ret = KSFT_PASS;
 out:
@@ -340,7 +393,7 @@ out:
 static int test_transfer_refused(const char *root)
 {
 	int ret = KSFT_FAIL, heap = -1, client = -1, mid = -1, buf = -1, err;
-	long events;
+	long events, mid0, client0, alloc0;
 
 	if (cg_enter_current(alloc_cg))
 		goto out;
@@ -349,11 +402,16 @@ static int test_transfer_refused(const char *root)
 	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (heap < 0 || mid < 0 || client < 0)
 		goto out;
-	buf = buffer_heap_alloc_charged(heap, SZ, mid);
-	if (buf < 0 || !pays(mid_cg, SZ))
+	mid0 = current_bytes(mid_cg);
+	client0 = current_bytes(client_cg);
+	alloc0 = current_bytes(alloc_cg);
+	buf = buffer_heap_alloc_charged(heap, sz, mid);
+	if (buf < 0 || !pays(mid_cg, sz))
+		goto out;
+	if (!moved_by(mid_cg, mid0, sz, slack))
 		goto out;
 
-	if (limit(client_cg, SZ / 4))
+	if (limit(client_cg, sz / 4))
 		goto out;
 	events = max_events_of(client_cg);
 	err = transfer_charge(buf, client);
@@ -361,7 +419,10 @@ static int test_transfer_refused(const char *root)
 		ksft_print_msg("transfer over memory.max: %d, want -ENOMEM\n", err);
 		goto out;
 	}
-	if (!pays(mid_cg, SZ) || !pays(client_cg, 0))
+	if (!pays(mid_cg, sz) || !pays(client_cg, 0))
+		goto out;
+	/* The refused charge was given back, in memory.current too. */
+	if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
 		goto out;
 	if (cg_write(client_cg, "memory.max", "max"))
 		goto out;
@@ -376,15 +437,21 @@ static int test_transfer_refused(const char *root)
 			goto out;
 		}
 		/* memcg, charged first, gave the charge back. */
-		if (!pays(mid_cg, SZ) || !pays(client_cg, 0))
+		if (!pays(mid_cg, sz) || !pays(client_cg, 0))
+			goto out;
+		if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
 			goto out;
 	}
 
-	if (transfer_charge(buf, client) || !pays(mid_cg, 0) || !pays(client_cg, SZ))
+	if (transfer_charge(buf, client) || !pays(mid_cg, 0) || !pays(client_cg, sz))
+		goto out;
+	if (!moved_by(mid_cg, mid0, 0, slack) || !moved_by(client_cg, client0, sz, slack) ||
+	    !moved_by(alloc_cg, alloc0, 0, slack))
 		goto out;
 	close(buf);
 	buf = -1;
-	if (pays(mid_cg, 0) && pays(client_cg, 0))
+	if (pays(mid_cg, 0) && pays(client_cg, 0) && moved_by(mid_cg, mid0, 0, slack) &&
+	    moved_by(client_cg, client0, 0, slack))
 		ret = KSFT_PASS;
 out:
 	close_if(buf);
@@ -410,7 +477,7 @@ static int test_permission(const char *root)
 		return KSFT_FAIL;
 	heap = open_heap();
 	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	buf = buffer_heap_alloc("system", SZ);
+	buf = buffer_heap_alloc("system", sz);
 	cg_enter_current(root);
 	if (heap < 0 || client < 0 || buf < 0)
 		return KSFT_FAIL;
@@ -419,7 +486,7 @@ static int test_permission(const char *root)
 	if (pid == 0) {
 		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
 			_exit(2);
-		if (buffer_heap_alloc_charged(heap, SZ, client) != -EPERM)
+		if (buffer_heap_alloc_charged(heap, sz, client) != -EPERM)
 			_exit(3);
 		if (transfer_charge(buf, client) != -EPERM)
 			_exit(4);
@@ -433,7 +500,7 @@ static int test_permission(const char *root)
 		close(buf);
 		return KSFT_FAIL;
 	}
-	if (!pays(client_cg, 0) || !pays(alloc_cg, SZ)) {
+	if (!pays(client_cg, 0) || !pays(alloc_cg, sz)) {
 		close(buf);
 		return KSFT_FAIL;
 	}
@@ -474,18 +541,6 @@ static int test_hostile_size(const char *root)
 	return ret;
 }
 
-static const struct buffer_test tests[] = {
-	{ test_direct, "direct allocation charges the caller's memcg" },
-	{ test_root, "a buffer of the root cgroup charges its memcg's stat" },
-	{ test_one_hop_pidfd, "one hop by pidfd charges the client's memcg" },
-	{ test_one_hop_cgroup_fd, "one hop by cgroup fd charges the client's memcg" },
-	{ test_two_hops, "two hops: transfer moves the memcg charge" },
-	{ test_memory_max, "memory.max refuses a buffer, nobody is charged" },
-	{ test_transfer_refused, "a refused transfer moves neither charge" },
-	{ test_permission, "charge_fd's permission rule holds for memcg" },
-	{ test_hostile_size, "sizes beyond the charge are refused" },
-};
-
 static int enable(const char *cg, const char *controller)
 {
 	char ctl[16];
@@ -496,14 +551,312 @@ static int enable(const char *cg, const char *controller)
 	return cg_write(cg, "cgroup.subtree_control", ctl);
 }
 
-int main(void)
+/*
+ * Drain @cg's per-CPU stocks, asynchronously on other CPUs, with a
+ * memory.high under its usage, and give the drain time to end: the pages a
+ * stock keeps charged are otherwise uncharged at a random time, and
+ * memory.current could not be exact. For a cgroup without processes, which
+ * charges nothing meanwhile.
+ */
+static void drain(const char *cg)
 {
+	cg_write(cg, "memory.high", "0");
+	cg_write(cg, "memory.high", "max");
+	usleep(100000);
+}
+
+/*
+ * A move between siblings under a limited parent: the parent holds the
+ * buffer before and after, so the move needs no room for a second copy
+ * there (its memory.max is 1.5 buffers), and every memory.current is exact
+ * afterwards.
+ */
+static int test_sibling_move(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, a = -1, b = -1, buf = -1, err;
+	char *parent_cg, *a_cg = NULL, *b_cg = NULL;
+	long parent0, a0, b0, events;
+
+	parent_cg = make_cgroup(top, "parent");
+	if (!parent_cg || enable(parent_cg, "+memory") ||
+	    (buffer_on && enable(parent_cg, "+buffer")))
+		goto out;
+	/* Never to hold a process: memory.current is their buffers alone. */
+	a_cg = make_cgroup(parent_cg, "a");
+	b_cg = make_cgroup(parent_cg, "b");
+	if (!a_cg || !b_cg)
+		goto out;
+	/* Charged for a's and b's memcgs, through a stock. */
+	drain(parent_cg);
+	if (limit(parent_cg, sz + sz / 2))
+		goto out;
+	parent0 = current_bytes(parent_cg);
+	a0 = current_bytes(a_cg);
+	b0 = current_bytes(b_cg);
+	if (cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	a = open(a_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	b = open(b_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (heap < 0 || a < 0 || b < 0)
+		goto out;
+	buf = buffer_heap_alloc_charged(heap, sz, a);
+	if (buf < 0 || !pays(a_cg, sz) || !moved_by(a_cg, a0, sz, 0) ||
+	    !moved_by(b_cg, b0, 0, 0) || !moved_by(parent_cg, parent0, sz, 0))
+		goto out;
+	events = max_events_of(parent_cg);
+	err = transfer_charge(buf, b);
+	if (err) {
+		ksft_print_msg("move to the sibling: %s\n", strerror(-err));
+		goto out;
+	}
+	if (!pays(a_cg, 0) || !pays(b_cg, sz) || !moved_by(a_cg, a0, 0, 0) ||
+	    !moved_by(b_cg, b0, sz, 0) || !moved_by(parent_cg, parent0, sz, 0))
+		goto out;
+	/* And back; the parent never went over its limit. */
+	if (transfer_charge(buf, a) || !pays(a_cg, sz) || !pays(b_cg, 0) ||
+	    !moved_by(a_cg, a0, sz, 0) || !moved_by(b_cg, b0, 0, 0) ||
+	    !moved_by(parent_cg, parent0, sz, 0))
+		goto out;
+	if (max_events_of(parent_cg) != events) {
+		ksft_print_msg("the parent's memory.max was hit\n");
+		goto out;
+	}
+	close(buf);
+	buf = -1;
+	if (pays(a_cg, 0) && pays(b_cg, 0) && moved_by(a_cg, a0, 0, 0) &&
+	    moved_by(b_cg, b0, 0, 0) && moved_by(parent_cg, parent0, 0, 0))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(b);
+	close_if(a);
+	close_if(heap);
+	cg_enter_current(root);
+	remove_cgroup(b_cg);
+	remove_cgroup(a_cg);
+	remove_cgroup(parent_cg);
+	return ret;
+}
+
+#define RACE_ROUNDS 20000
+
+/*
+ * Two processes move one buffer back and forth between two cgroups at
+ * once. Each transfer must move both charges, and exactly once: the buffer
+ * ends up in one of the two cgroups, counted there once in memory.current,
+ * memory.stat and buffer.current, and nowhere else; nothing is charged
+ * after it is released.
+ */
+static int test_concurrent_transfers(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, x = -1, y = -1, buf = -1, status, i;
+	char *x_cg, *y_cg = NULL;
+	pid_t pids[2] = { -1, -1 };
+	long x0 = 0, y0 = 0;
+	bool in_x;
+
+	/* Never to hold a process: memory.current is their buffers alone. */
+	x_cg = make_cgroup(top, "race_x");
+	y_cg = make_cgroup(top, "race_y");
+	if (!x_cg || !y_cg || cg_enter_current(alloc_cg))
+		goto out;
+	x0 = current_bytes(x_cg);
+	y0 = current_bytes(y_cg);
+	heap = open_heap();
+	x = open(x_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	y = open(y_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (heap < 0 || x < 0 || y < 0)
+		goto out;
+	buf = buffer_heap_alloc_charged(heap, sz, x);
+	if (buf < 0 || !pays(x_cg, sz))
+		goto out;
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			int n, err, fail = 0;
+
+			/* Both in step, or out of step: either is a race. */
+			for (n = 0; n < RACE_ROUNDS; n++) {
+				err = transfer_charge(buf, (n + i) % 2 ? x : y);
+				if (err)
+					fail = 1;
+			}
+			_exit(fail);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		if (pids[i] < 0 || waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status)) {
+			ksft_print_msg("a transfer failed\n");
+			goto out;
+		}
+	}
+	in_x = current_bytes(x_cg) - x0 > current_bytes(y_cg) - y0;
+	if (!pays(x_cg, in_x ? sz : 0) || !pays(y_cg, in_x ? 0 : sz) ||
+	    !moved_by(x_cg, x0, in_x ? sz : 0, 0) || !moved_by(y_cg, y0, in_x ? 0 : sz, 0))
+		goto out;
+	close(buf);
+	buf = -1;
+	if (pays(x_cg, 0) && pays(y_cg, 0) && moved_by(x_cg, x0, 0, 0) && moved_by(y_cg, y0, 0, 0))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(y);
+	close_if(x);
+	close_if(heap);
+	cg_enter_current(root);
+	remove_cgroup(y_cg);
+	remove_cgroup(x_cg);
+	return ret;
+}
+
+#define V1_MOUNT "/tmp/buffer_memcg_v1"
+
+/*
+ * The hierarchy the memory controller is on in /proc/cgroups (0 for the
+ * default one), with its number of cgroups in *@nr; -1 if not found.
+ */
+static int memory_hierarchy(int *nr)
+{
+	int hierarchy = -1, id, num, enabled;
+	char line[128], name[32];
+	FILE *f = fopen("/proc/cgroups", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%31s %d %d %d", name, &id, &num, &enabled) == 4 &&
+		    !strcmp(name, "memory")) {
+			hierarchy = id;
+			*nr = num;
+		}
+	}
+	fclose(f);
+	return hierarchy;
+}
+
+/*
+ * In a child in a v1 memory cgroup: allocate a buffer, move its charge to
+ * the child itself by pidfd, and pass the buffer to @sock. 0 or the step
+ * that failed.
+ */
+static int v1_child(const char *cg, int sock)
+{
+	int buf, self, err;
+
+	if (cg_write(cg, "cgroup.procs", "0"))
+		return 2;
+	buf = buffer_heap_alloc("system", sz);
+	if (buf < 0)
+		return 3;
+	self = pidfd_open(getpid());
+	err = transfer_charge(buf, self);
+	if (err && !(err == -EOPNOTSUPP && !buffer_on))
+		return 4;
+	return buffer_send_fd(sock, buf, 0) ? 5 : 0;
+}
+
+/*
+ * memcg charges dma-bufs on cgroup v2 only. With the memory controller on
+ * v1, a buffer allocated in a v1 memory cgroup, then moved to its own
+ * process by pidfd, must not be charged to the root memcg (what the v2
+ * cgroup that pays for it resolved to on v1): that transfer would have
+ * uncharged the v1 memcg and let the buffer out of its usage and limit.
+ * CONFIG_MEMCG_V1 is off, so v1 has no memory.usage_in_bytes to read: once
+ * the v1 memcg is gone and memory is back on v2, the root's memory.stat
+ * must not show the live buffer as dmabuf. A v1 memcg that a buffer still
+ * holds never goes, and fails the test as well. Runs first in a boot, while
+ * no v2 cgroup has the memory controller enabled, or v1 cannot take it.
+ */
+static int test_v1(const char *root)
+{
+	int ret = KSFT_FAIL, sock[2] = { -1, -1 }, buf = -1, status, nr = 0, i;
+	long before = dmabuf_of(root);
+	char cg[PATH_MAX];
+	pid_t pid;
+
+	if (mkdir(V1_MOUNT, 0755) && errno != EEXIST)
+		return KSFT_FAIL;
+	if (mount("memcg_v1", V1_MOUNT, "cgroup", 0, "memory")) {
+		ksft_print_msg("mount memory on v1: %s\n", strerror(errno));
+		return KSFT_FAIL;
+	}
+	snprintf(cg, sizeof(cg), "%s/test", V1_MOUNT);
+	if (mkdir(cg, 0755) || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock))
+		goto out;
+	pid = fork();
+	if (pid == 0)
+		_exit(v1_child(cg, sock[1]));
+	buf = buffer_recv_fd(sock[0], 0);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) || buf < 0) {
+		ksft_print_msg("v1 child: status %#x\n", status);
+		goto out;
+	}
+	if (rmdir(cg)) {
+		ksft_print_msg("rmdir %s: %s\n", cg, strerror(errno));
+		goto out;
+	}
+	/* An offline memcg goes once nothing is charged to it. */
+	for (i = 0; i < 100 && memory_hierarchy(&nr) > 0 && nr > 1; i++)
+		usleep(100000);
+	if (nr > 1) {
+		ksft_print_msg("the v1 memcg is still held: the buffer is charged to it\n");
+		goto out;
+	}
+	if (umount(V1_MOUNT))
+		goto out;
+	for (i = 0; i < 100 && memory_hierarchy(&nr) > 0; i++)
+		usleep(100000);
+	if (memory_hierarchy(&nr)) {
+		ksft_print_msg("memory did not return to v2\n");
+		goto out;
+	}
+	if (dmabuf_of(root) != before) {
+		ksft_print_msg("root dmabuf %ld -> %ld: the v1 buffer escaped to the root memcg\n",
+			       before, dmabuf_of(root));
+		goto out;
+	}
+	ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(sock[0]);
+	close_if(sock[1]);
+	rmdir(cg);
+	umount(V1_MOUNT);
+	return ret;
+}
+
+static const struct buffer_test tests[] = {
+	{ test_direct, "direct allocation charges the caller's memcg" },
+	{ test_root, "a buffer of the root cgroup charges its memcg's stat" },
+	{ test_one_hop_pidfd, "one hop by pidfd charges the client's memcg" },
+	{ test_one_hop_cgroup_fd, "one hop by cgroup fd charges the client's memcg" },
+	{ test_two_hops, "two hops: transfer moves the memcg charge" },
+	{ test_memory_max, "memory.max refuses a buffer, nobody is charged" },
+	{ test_transfer_refused, "a refused transfer moves neither charge" },
+	{ test_permission, "charge_fd's permission rule holds for memcg" },
+	{ test_hostile_size, "sizes beyond the charge are refused" },
+	{ test_sibling_move, "a move between siblings needs no room twice in the parent" },
+	{ test_concurrent_transfers, "concurrent transfers move both charges once" },
+};
+
+/* "v1": test_v1() alone, first in a boot. */
+int main(int argc, char **argv)
+{
+	bool v1 = argc > 1 && !strcmp(argv[1], "v1");
 	char root[PATH_MAX], param[8] = "";
+	long flush;
 	size_t i;
 	FILE *f;
 
 	ksft_print_header();
-	ksft_set_plan(ARRAY_SIZE(tests));
+	ksft_set_plan(v1 ? 1 : ARRAY_SIZE(tests));
+	/* More than memory.stat's flush threshold, 64 pages per CPU, 8 times over. */
+	flush = 64L * get_nprocs() * sysconf(_SC_PAGESIZE);
+	sz = 8 * flush > (4L << 20) ? 8 * flush : 4L << 20;
+	slack = sz / 4;
 	f = fopen("/sys/module/dma_heap/parameters/mem_accounting", "r");
 	if (!f || !fgets(param, sizeof(param), f) || param[0] != 'Y')
 		ksft_exit_fail_msg("boot with dma_heap.mem_accounting=1\n");
@@ -514,6 +867,13 @@ int main(void)
 		ksft_exit_fail_msg("the memory controller isn't available\n");
 	buffer_on = !cg_read_strstr(root, "cgroup.controllers", "buffer");
 	ksft_print_msg("buffer controller %s\n", buffer_on ? "enabled" : "disabled");
+	if (v1) {
+		if (test_v1(root) == KSFT_PASS)
+			ksft_test_result_pass("on cgroup v1, memcg charges nothing\n");
+		else
+			ksft_test_result_fail("on cgroup v1, memcg charges nothing\n");
+		ksft_finished();
+	}
 
 	top = make_cgroup(root, "buffer_memcg");
 	if (!top || enable(root, "+memory") || enable(top, "+memory") ||
