@@ -15,13 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../kselftest.h"
@@ -711,123 +707,6 @@ out:
 	return ret;
 }
 
-#define V1_MOUNT "/tmp/buffer_memcg_v1"
-
-/*
- * The hierarchy the memory controller is on in /proc/cgroups (0 for the
- * default one), with its number of cgroups in *@nr; -1 if not found.
- */
-static int memory_hierarchy(int *nr)
-{
-	int hierarchy = -1, id, num, enabled;
-	char line[128], name[32];
-	FILE *f = fopen("/proc/cgroups", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%31s %d %d %d", name, &id, &num, &enabled) == 4 &&
-		    !strcmp(name, "memory")) {
-			hierarchy = id;
-			*nr = num;
-		}
-	}
-	fclose(f);
-	return hierarchy;
-}
-
-/*
- * In a child in a v1 memory cgroup: allocate a buffer, move its charge to
- * the child itself by pidfd, and pass the buffer to @sock. 0 or the step
- * that failed.
- */
-static int v1_child(const char *cg, int sock)
-{
-	int buf, self, err;
-
-	if (cg_write(cg, "cgroup.procs", "0"))
-		return 2;
-	buf = buffer_heap_alloc("system", sz);
-	if (buf < 0)
-		return 3;
-	self = pidfd_open(getpid());
-	err = transfer_charge(buf, self);
-	if (err && !(err == -EOPNOTSUPP && !buffer_on))
-		return 4;
-	return buffer_send_fd(sock, buf, 0) ? 5 : 0;
-}
-
-/*
- * memcg charges dma-bufs on cgroup v2 only. With the memory controller on
- * v1, a buffer allocated in a v1 memory cgroup, then moved to its own
- * process by pidfd, must not be charged to the root memcg (what the v2
- * cgroup that pays for it resolved to on v1): that transfer would have
- * uncharged the v1 memcg and let the buffer out of its usage and limit.
- * CONFIG_MEMCG_V1 is off, so v1 has no memory.usage_in_bytes to read: once
- * the v1 memcg is gone and memory is back on v2, the root's memory.stat
- * must not show the live buffer as dmabuf. A v1 memcg that a buffer still
- * holds never goes, and fails the test as well. Runs first in a boot, while
- * no v2 cgroup has the memory controller enabled, or v1 cannot take it.
- */
-static int test_v1(const char *root)
-{
-	int ret = KSFT_FAIL, sock[2] = { -1, -1 }, buf = -1, status, nr = 0, i;
-	long before = dmabuf_of(root);
-	char cg[PATH_MAX];
-	pid_t pid;
-
-	if (mkdir(V1_MOUNT, 0755) && errno != EEXIST)
-		return KSFT_FAIL;
-	if (mount("memcg_v1", V1_MOUNT, "cgroup", 0, "memory")) {
-		ksft_print_msg("mount memory on v1: %s\n", strerror(errno));
-		return KSFT_FAIL;
-	}
-	snprintf(cg, sizeof(cg), "%s/test", V1_MOUNT);
-	if (mkdir(cg, 0755) || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock))
-		goto out;
-	pid = fork();
-	if (pid == 0)
-		_exit(v1_child(cg, sock[1]));
-	buf = buffer_recv_fd(sock[0], 0);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) || buf < 0) {
-		ksft_print_msg("v1 child: status %#x\n", status);
-		goto out;
-	}
-	if (rmdir(cg)) {
-		ksft_print_msg("rmdir %s: %s\n", cg, strerror(errno));
-		goto out;
-	}
-	/* An offline memcg goes once nothing is charged to it. */
-	for (i = 0; i < 100 && memory_hierarchy(&nr) > 0 && nr > 1; i++)
-		usleep(100000);
-	if (nr > 1) {
-		ksft_print_msg("the v1 memcg is still held: the buffer is charged to it\n");
-		goto out;
-	}
-	if (umount(V1_MOUNT))
-		goto out;
-	for (i = 0; i < 100 && memory_hierarchy(&nr) > 0; i++)
-		usleep(100000);
-	if (memory_hierarchy(&nr)) {
-		ksft_print_msg("memory did not return to v2\n");
-		goto out;
-	}
-	if (dmabuf_of(root) != before) {
-		ksft_print_msg("root dmabuf %ld -> %ld: the v1 buffer escaped to the root memcg\n",
-			       before, dmabuf_of(root));
-		goto out;
-	}
-	ret = KSFT_PASS;
-out:
-	close_if(buf);
-	close_if(sock[0]);
-	close_if(sock[1]);
-	rmdir(cg);
-	umount(V1_MOUNT);
-	return ret;
-}
-
 static const struct buffer_test tests[] = {
 	{ test_direct, "direct allocation charges the caller's memcg" },
 	{ test_root, "a buffer of the root cgroup charges its memcg's stat" },
@@ -842,17 +721,15 @@ static const struct buffer_test tests[] = {
 	{ test_concurrent_transfers, "concurrent transfers move both charges once" },
 };
 
-/* "v1": test_v1() alone, first in a boot. */
-int main(int argc, char **argv)
+int main(void)
 {
-	bool v1 = argc > 1 && !strcmp(argv[1], "v1");
 	char root[PATH_MAX], param[8] = "";
 	long flush;
 	size_t i;
 	FILE *f;
 
 	ksft_print_header();
-	ksft_set_plan(v1 ? 1 : ARRAY_SIZE(tests));
+	ksft_set_plan(ARRAY_SIZE(tests));
 	/* More than memory.stat's flush threshold, 64 pages per CPU, 8 times over. */
 	flush = 64L * get_nprocs() * sysconf(_SC_PAGESIZE);
 	sz = 8 * flush > (4L << 20) ? 8 * flush : 4L << 20;
@@ -867,13 +744,6 @@ int main(int argc, char **argv)
 		ksft_exit_fail_msg("the memory controller isn't available\n");
 	buffer_on = !cg_read_strstr(root, "cgroup.controllers", "buffer");
 	ksft_print_msg("buffer controller %s\n", buffer_on ? "enabled" : "disabled");
-	if (v1) {
-		if (test_v1(root) == KSFT_PASS)
-			ksft_test_result_pass("on cgroup v1, memcg charges nothing\n");
-		else
-			ksft_test_result_fail("on cgroup v1, memcg charges nothing\n");
-		ksft_finished();
-	}
 
 	top = make_cgroup(root, "buffer_memcg");
 	if (!top || enable(root, "+memory") || enable(top, "+memory") ||
