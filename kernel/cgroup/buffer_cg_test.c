@@ -1261,8 +1261,8 @@ static void buffer_cg_test_memcg_v1(struct kunit *test)
 
 	/* The v1 root goes asynchronously; memory then returns to v2. */
 	kern_unmount(mnt);
-	for (i = 0; i < 500 && !mem_cgroup_dmabuf_enabled(); i++)
-		msleep(10);
+	for (i = 0; i < 250 && !mem_cgroup_dmabuf_enabled(); i++)
+		msleep(20);
 	KUNIT_EXPECT_TRUE(test, mem_cgroup_dmabuf_enabled());
 }
 
