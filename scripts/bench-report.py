@@ -37,7 +37,7 @@ PROFILE_CASES = [('disabled', 'disabled', 4096), ('root', 'root', 4096),
 # A line of 'perf report -n --sort symbol': overhead, samples, [.], symbol.
 PERF_LINE = re.compile(r'^\s*[\d.]+%\s+(\d+)\s+\[\S\]\s+(\S+)')
 PERF_STAT = re.compile(r'^([\d.]+),[^,]*,(cycles|task-clock),')
-HEAP_MODES = ['disabled', 'root', 'depth1', 'depth4', 'memcg']
+HEAP_MODES = ['disabled', 'root', 'depth1', 'depth4', 'memcg', 'memcg-page']
 # The targets, in %: depth 4 over disabled at 4 KiB and from 1 MiB up; one
 # hop over a direct allocation; 1024 devices against one.
 TARGET_4K, TARGET_BIG, TARGET_HOP, TARGET_DEVICES = 1, 0.1, 5, 1
@@ -591,7 +591,9 @@ def main():
     p('allocate() with no accounting code) timed in the same sample; median over')
     p(f'{boots} boots per mode, min..max over boots in brackets. Boots: disabled')
     p('(cgroup_disable=buffer), enabled (root, depth1, depth4), memcg')
-    p('(cgroup_disable=buffer dma_heap.mem_accounting=1).')
+    p('(cgroup_disable=buffer dma_heap.mem_accounting=1: memcg, each buffer in')
+    p('one bulk charge; memcg-page, each page with __GFP_ACCOUNT as later kernels')
+    p('charge it), both four levels of memory.max deep.')
     p('')
     hratio, hfloor = {}, {}
     head = f'  {"size":>7}  {"floor ns":>9}'
@@ -611,7 +613,7 @@ def main():
     p('')
     p('  Cost per buffer over the floor, ns ((ratio - 1) x floor ns):')
     for mode in HEAP_MODES:
-        p(f'  {mode:>8}  ' + '  '.join(
+        p(f'  {mode:>10}  ' + '  '.join(
             f'{label} {(hratio[mode, size] - 1) * hfloor[size]:+9.1f}'
             for size, label in SIZES))
     p('  These ratios also move by two to four percent with how a build lays out')

@@ -28,7 +28,7 @@ cc_upstream() {
 cc_upstream dmabuf-heap "$selftests/dmabuf-heaps/dmabuf-heap.c"
 cc_upstream test_core "$selftests/cgroup/test_core.c" "$selftests/cgroup/cgroup_util.c"
 for prog in test_buffer test_buffer_absent test_buffer_drm test_buffer_exporter \
-	test_buffer_unbind test_buffer_v4l2 buffer_stress buffer_fuzz; do
+	test_buffer_memcg test_buffer_unbind test_buffer_v4l2 buffer_stress buffer_fuzz; do
 	cc "$prog" "$selftests/cgroup/$prog.c" "$selftests/cgroup/cgroup_util.c" \
 		"$selftests/cgroup/buffer_util.c"
 done

@@ -2,7 +2,9 @@
 # 'make guest-check', and part of 'make check'. Boot the test kernel and run
 # the in-guest suites: those of scripts/guest/check.list, then, booted with
 # cgroup_disable=buffer and dma_heap.mem_accounting=1 (memcg charges the
-# system heap instead), those of disabled.list; write
+# system heap instead), those of disabled.list; booted with
+# dma_heap.mem_accounting=1 and the buffer controller, those of memcg.list
+# (both controllers charge the system heap); write
 # build/results/guest-*.tap. With "absent", boot the kernel built without
 # the controller (build-kernel.sh nobuffer) and run those of absent.list
 # instead. The CMA area is 64M: the upstream dmabuf-heaps test keeps its
@@ -29,5 +31,6 @@ if [ "${1:-}" = absent ]; then
 else
 	boot guest-check check.list
 	boot guest-disabled disabled.list cgroup_disable=buffer dma_heap.mem_accounting=1
+	boot guest-memcg memcg.list dma_heap.mem_accounting=1
 fi
 exit $status

@@ -11,8 +11,11 @@
  * The modes depend on the boot: with cgroup_disable=buffer the thread stays
  * in the root cgroup ("disabled"); with the buffer controller, "root" and
  * "depth4" (a chain of four cgroups, each with a buffer.max); with
- * dma_heap.mem_accounting=1, "memcg" (four levels of memory.max, charged
- * through the thread's active memcg, as a kernel thread is). Each case prints
+ * dma_heap.mem_accounting=1, "memcg" (four levels of memory.max, each buffer
+ * charged as a whole to the thread's memcg) beside "memcg-page" (the same
+ * chain, each page charged with __GFP_ACCOUNT through the thread's active
+ * memcg, as a kernel thread is, the way later kernels account the system
+ * heap). Each case prints
  * "bench: heap ..." lines with nanoseconds per buffer and asserts nothing
  * about time: 'make bench' compares the boots. dma_heap.bench_mode=<mode>
  * runs that mode alone beside the floor, and dma_heap.bench_size=<bytes>
@@ -52,6 +55,8 @@ struct heap_bench_mode {
 	int depth;
 	const char *controller, *limit_file, *limit;
 	bool memcg;
+	/* memcg page by page (__GFP_ACCOUNT) rather than in one bulk charge. */
+	bool memcg_page;
 	/* Call the heap's allocate() directly: no accounting code at all. */
 	bool floor;
 	/* Only in a boot without any accounting: the disabled controller. */
@@ -68,7 +73,12 @@ static const struct heap_bench_mode heap_bench_modes[] = {
 	  .limit_file = "buffer.max", .limit = "heap/system 1G" },
 	{ .name = "memcg", .prefix = 'm', .depth = 4, .controller = "+memory",
 	  .limit_file = "memory.max", .limit = "1G", .memcg = true },
+	{ .name = "memcg-page", .prefix = 'p', .depth = 4, .controller = "+memory",
+	  .limit_file = "memory.max", .limit = "1G", .memcg = true, .memcg_page = true },
 };
+
+/* Read by the system heap: allocate pages with __GFP_ACCOUNT. */
+bool dma_heap_bench_page_accounting;
 
 static const size_t heap_bench_sizes[] = { SZ_4K, SZ_64K, SZ_1M, SZ_16M };
 
@@ -244,12 +254,24 @@ static u64 heap_bench_in_mode(struct kunit *test, struct vfsmount *mnt,
 
 	heap_bench_cgroup(cgroup, sizeof(cgroup), mode, mode->depth);
 	KUNIT_ASSERT_EQ(test, heap_bench_write(mnt, cgroup, "cgroup.procs", "0"), 0);
-	/* A kernel thread charges memcg only through its active memcg. */
+	/*
+	 * A kernel thread charges pages only through its active memcg; the
+	 * bulk charge, the memcg of its cgroup. The page mode turns the bulk
+	 * charge off while it runs: nothing else allocates from the heap.
+	 */
 	if (mode->memcg) {
 		memcg = get_mem_cgroup_from_current();
 		old_memcg = set_active_memcg(memcg);
 	}
+	if (mode->memcg_page) {
+		WRITE_ONCE(dma_heap_mem_accounting, false);
+		WRITE_ONCE(dma_heap_bench_page_accounting, true);
+	}
 	tenths = heap_bench_loop(heap_file, mode->floor, size, loops);
+	if (mode->memcg_page) {
+		WRITE_ONCE(dma_heap_bench_page_accounting, false);
+		WRITE_ONCE(dma_heap_mem_accounting, true);
+	}
 	if (mode->memcg) {
 		set_active_memcg(old_memcg);
 		mem_cgroup_put(memcg);

@@ -17,6 +17,9 @@
 
 struct buffer_cg;
 struct buffer_cg_dev_state;
+#ifdef SERIES_MEMCG
+struct cgroup;
+#endif
 #ifdef SERIES_RECORD
 struct buffer_cg_pool;
 struct seq_file;
@@ -78,6 +81,11 @@ struct buffer_cg *buffer_cg_get_task(struct task_struct *task);
 #ifdef SERIES_CHARGE_FD
 struct buffer_cg *buffer_cg_get_charge_target(int charge_fd);
 #endif
+#ifdef SERIES_MEMCG
+struct cgroup *buffer_cg_get_charge_cgroup(int charge_fd);
+void buffer_cg_put_cgroup(struct cgroup *cgrp);
+struct buffer_cg *buffer_cg_get_cgroup(struct cgroup *cgrp);
+#endif
 void buffer_cg_put(struct buffer_cg *cg);
 #ifdef SERIES_RECORD
 
@@ -138,6 +146,22 @@ static inline struct buffer_cg *buffer_cg_get_task(struct task_struct *task)
 static inline struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
 {
 	return ERR_PTR(-EOPNOTSUPP);
+}
+#endif
+#ifdef SERIES_MEMCG
+
+static inline struct cgroup *buffer_cg_get_charge_cgroup(int charge_fd)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void buffer_cg_put_cgroup(struct cgroup *cgrp)
+{
+}
+
+static inline struct buffer_cg *buffer_cg_get_cgroup(struct cgroup *cgrp)
+{
+	return NULL;
 }
 #endif
 

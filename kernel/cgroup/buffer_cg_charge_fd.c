@@ -129,6 +129,81 @@ static struct cgroup *buffer_cg_fd_cgroup(struct file *file,
 	return css->cgroup;
 }
 
+#ifdef SERIES_MEMCG
+/**
+ * buffer_cg_get_charge_cgroup() - get the cgroup a charge_fd names
+ * @charge_fd: a pidfd (its process's cgroup) or a cgroup2 directory fd,
+ *	which may be opened O_PATH
+ *
+ * What buffer_cg_get_charge_target() resolves and checks, as a cgroup
+ * rather than the buffer controller's state in it, so that a buffer also
+ * charged elsewhere (memcg, with dma_heap.mem_accounting=1) charges one
+ * cgroup in both, resolved once, whether or not the buffer controller is
+ * enabled.
+ *
+ * Context: Process context.
+ * Return: a reference to put with buffer_cg_put_cgroup(), or ERR_PTR() as
+ * buffer_cg_get_charge_target() returns it.
+ */
+struct cgroup *buffer_cg_get_charge_cgroup(int charge_fd)
+#else
+static struct cgroup *buffer_cg_get_charge_cgroup(int charge_fd)
+#endif
+{
+	struct super_block *sb = NULL;
+	struct cgroup *cgrp;
+	int ret;
+
+	CLASS(fd_raw, f)(charge_fd);
+	if (fd_empty(f))
+		return ERR_PTR(-EBADF);
+
+	cgrp = buffer_cg_fd_cgroup(fd_file(f), &sb);
+	if (IS_ERR(cgrp))
+		return cgrp;
+	ret = buffer_cg_may_charge(cgrp, sb);
+	if (ret) {
+		cgroup_put(cgrp);
+		return ERR_PTR(ret);
+	}
+	return cgrp;
+}
+#ifdef SERIES_MEMCG
+
+/**
+ * buffer_cg_put_cgroup() - put a cgroup that buffer_cg_get_charge_cgroup() got
+ * @cgrp: the cgroup
+ *
+ * For callers that build without CONFIG_CGROUPS, where cgroup_put() does
+ * not exist.
+ */
+void buffer_cg_put_cgroup(struct cgroup *cgrp)
+{
+	cgroup_put(cgrp);
+}
+#endif
+
+#ifdef SERIES_MEMCG
+/**
+ * buffer_cg_get_cgroup() - get the buffer controller's state of a cgroup
+ * @cgrp: a cgroup on the default hierarchy, which the caller holds
+ *
+ * The charge lands on the nearest cgroup with the controller enabled, as
+ * it would for a process in @cgrp.
+ *
+ * Return: a reference to put with buffer_cg_put(), or NULL if the
+ * controller is disabled.
+ */
+struct buffer_cg *buffer_cg_get_cgroup(struct cgroup *cgrp)
+#else
+static struct buffer_cg *buffer_cg_get_cgroup(struct cgroup *cgrp)
+#endif
+{
+	if (!cgroup_subsys_enabled(buffer_cgrp_subsys))
+		return NULL;
+	return css_buffer_cg(cgroup_get_e_css(cgrp, &buffer_cgrp_subsys));
+}
+
 /**
  * buffer_cg_get_charge_target() - get the cgroup a charge_fd names
  * @charge_fd: a pidfd (its process's cgroup) or a cgroup2 directory fd,
@@ -151,26 +226,13 @@ static struct cgroup *buffer_cg_fd_cgroup(struct file *file,
  */
 struct buffer_cg *buffer_cg_get_charge_target(int charge_fd)
 {
-	struct cgroup_subsys_state *css;
-	struct super_block *sb = NULL;
+	struct buffer_cg *cg;
 	struct cgroup *cgrp;
-	int ret;
 
-	CLASS(fd_raw, f)(charge_fd);
-	if (fd_empty(f))
-		return ERR_PTR(-EBADF);
-
-	cgrp = buffer_cg_fd_cgroup(fd_file(f), &sb);
+	cgrp = buffer_cg_get_charge_cgroup(charge_fd);
 	if (IS_ERR(cgrp))
 		return ERR_CAST(cgrp);
-	ret = buffer_cg_may_charge(cgrp, sb);
-	if (ret) {
-		cgroup_put(cgrp);
-		return ERR_PTR(ret);
-	}
-	css = cgroup_subsys_enabled(buffer_cgrp_subsys) ?
-	      cgroup_get_e_css(cgrp, &buffer_cgrp_subsys) : NULL;
+	cg = buffer_cg_get_cgroup(cgrp);
 	cgroup_put(cgrp);
-	return css_buffer_cg(css);
+	return cg;
 }
-

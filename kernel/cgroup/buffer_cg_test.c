@@ -13,6 +13,10 @@
 #include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#ifdef SERIES_MEMCG
+#include <linux/memcontrol.h>
+#include <linux/mount.h>
+#endif
 #include <linux/sched/task.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -1215,6 +1219,54 @@ static void buffer_cg_test_raw_unregister_race(struct kunit *test)
 	test_cg_free(root);
 }
 
+#ifdef SERIES_MEMCG
+/*
+ * memcg charges dma-bufs on cgroup v2 only. With the memory controller on a
+ * v1 hierarchy, the cgroup that pays for a buffer, on the default
+ * hierarchy, has no memcg of its own: get_mem_cgroup_from_cgroup() must
+ * give none rather than the root memcg (a transfer "to" it would uncharge
+ * the buffer from its v1 memcg), and mem_cgroup_dmabuf_enabled(), which
+ * the system heap asks before charging memcg, must say no. What the heap
+ * and the transfer do with that answer is not tested here. Mounts memory
+ * on v1 for the test, which needs CONFIG_MEMCG_V1 and no v2 cgroup with
+ * memory enabled (true at boot), and gives it back to v2.
+ */
+static void buffer_cg_test_memcg_v1(struct kunit *test)
+{
+	struct file_system_type *type;
+	char options[] = "memory";
+	struct mem_cgroup *memcg;
+	struct vfsmount *mnt;
+	int i;
+
+	if (!IS_ENABLED(CONFIG_MEMCG_V1))
+		kunit_skip(test, "memory cannot go to v1 without CONFIG_MEMCG_V1");
+	if (!mem_cgroup_dmabuf_enabled())
+		kunit_skip(test, "memcg is disabled or on v1 already");
+	memcg = get_mem_cgroup_from_cgroup(&cgrp_dfl_root.cgrp);
+	KUNIT_EXPECT_NOT_NULL(test, memcg);
+	mem_cgroup_put(memcg);
+
+	type = get_fs_type("cgroup");
+	KUNIT_ASSERT_NOT_NULL(test, type);
+	mnt = vfs_kern_mount(type, 0, type->name, options);
+	put_filesystem(type);
+	if (IS_ERR(mnt))
+		kunit_skip(test, "memory is in use on v2: %ld", PTR_ERR(mnt));
+
+	KUNIT_EXPECT_FALSE(test, mem_cgroup_dmabuf_enabled());
+	memcg = get_mem_cgroup_from_cgroup(&cgrp_dfl_root.cgrp);
+	KUNIT_EXPECT_NULL(test, memcg);
+	mem_cgroup_put(memcg);
+
+	/* The v1 root goes asynchronously; memory then returns to v2. */
+	kern_unmount(mnt);
+	for (i = 0; i < 250 && !mem_cgroup_dmabuf_enabled(); i++)
+		msleep(20);
+	KUNIT_EXPECT_TRUE(test, mem_cgroup_dmabuf_enabled());
+}
+
+#endif
 static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_device_names),
 	KUNIT_CASE(buffer_cg_test_parse_value),
@@ -1238,6 +1290,9 @@ static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_raw_late_uncharge),
 	KUNIT_CASE(buffer_cg_test_raw_cgroup_freed),
 	KUNIT_CASE_SLOW(buffer_cg_test_raw_unregister_race),
+#ifdef SERIES_MEMCG
+	KUNIT_CASE(buffer_cg_test_memcg_v1),
+#endif
 	{}
 };
 

@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dma_heap.mem_accounting=1: a system heap buffer is charged as a whole to
+ * the memory cgroup of the cgroup that pays for it in the buffer
+ * controller, and moves with it. Run on a kernel booted with it, with the
+ * buffer controller enabled (both controllers must agree) and with
+ * cgroup_disable=buffer (charge_fd and transfer still name whom memcg
+ * charges).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+#include "cgroup_util.h"
+#include "buffer_util.h"
+
+/*
+ * The buffer size, and what a memcg's per-CPU stock may keep charged after
+ * a release (64 pages per CPU), set by main(): memory.stat is flushed on a
+ * read only once more than 64 pages per CPU changed since the last flush,
+ * so every size a test reads back in memory.stat must exceed that.
+ */
+static long sz, slack;
+
+static bool buffer_on;
+static char *top, *alloc_cg, *mid_cg, *client_cg;
+
+static int pidfd_open(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+static long dmabuf_of(const char *cg)
+{
+	return cg_read_key_long(cg, "memory.stat", "dmabuf ");
+}
+
+static long kernel_of(const char *cg)
+{
+	return cg_read_key_long(cg, "memory.stat", "kernel ");
+}
+
+static long max_events_of(const char *cg)
+{
+	return cg_read_key_long(cg, "memory.events", "max ");
+}
+
+/*
+ * Does @cg pay @want bytes of dma-bufs, in memory.stat's dmabuf and, with
+ * the buffer controller, in buffer.current, which must agree?
+ */
+static bool pays(const char *cg, long want)
+{
+	long memcg = dmabuf_of(cg), buffer = buffer_on ? current_of(cg, "heap/system") : want;
+
+	if (memcg == want && buffer == want)
+		return true;
+	ksft_print_msg("%s: dmabuf %ld, buffer.current %ld, want %ld\n",
+		       cg, memcg, buffer, want);
+	return false;
+}
+
+static long current_bytes(const char *cg)
+{
+	return cg_read_long(cg, "memory.current");
+}
+
+/*
+ * Has @cg's memory.current moved by @want bytes since it read @before, give
+ * or take @tolerance: 0 for a cgroup that never held a process, the slack
+ * of the per-CPU stocks for one that did, as its own charges may be drained
+ * from a stock meanwhile?
+ */
+static bool moved_by(const char *cg, long before, long want, long tolerance)
+{
+	long delta = current_bytes(cg) - before;
+
+	if (delta >= want - tolerance && delta <= want + tolerance)
+		return true;
+	ksft_print_msg("%s: memory.current moved by %ld, want %ld (+-%ld)\n",
+		       cg, delta, want, tolerance);
+	return false;
+}
+
+/* A process that sleeps in @cg until killed, or -1. */
+static pid_t sleeper(const char *cg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	if (pid > 0 && cg_enter(cg, pid)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static void close_if(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int open_heap(void)
+{
+	return open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+}
+
+/* Direct allocation: the caller's memory.current holds it, once. */
+static int test_direct(const char *root)
+{
+	long cur0, kern0, sock0, cur;
+	int ret = KSFT_FAIL, buf;
+
+	if (cg_enter_current(alloc_cg))
+		return KSFT_FAIL;
+	cur0 = cg_read_long(alloc_cg, "memory.current");
+	kern0 = kernel_of(alloc_cg);
+	sock0 = cg_read_key_long(alloc_cg, "memory.stat", "sock ");
+	buf = buffer_heap_alloc("system", sz);
+	if (buf < 0) {
+		ksft_print_msg("allocation: %s\n", strerror(-buf));
+		goto out;
+	}
+	cur = cg_read_long(alloc_cg, "memory.current");
+	if (!pays(alloc_cg, sz))
+		goto out;
+	if (cur - cur0 < sz || cur - cur0 > sz + slack) {
+		ksft_print_msg("memory.current grew by %ld, want %ld\n", cur - cur0, sz);
+		goto out;
+	}
+	/* Not also as kernel memory, as __GFP_ACCOUNT pages would be. */
+	if (kernel_of(alloc_cg) - kern0 > slack ||
+	    cg_read_key_long(alloc_cg, "memory.stat", "sock ") != sock0) {
+		ksft_print_msg("kernel %ld -> %ld, sock %ld\n", kern0,
+			       kernel_of(alloc_cg), sock0);
+		goto out;
+	}
+	close(buf);
+	buf = -1;
+	if (!pays(alloc_cg, 0))
+		goto out;
+	cur = cg_read_long(alloc_cg, "memory.current");
+	if (cur > cur0 + slack) {
+		ksft_print_msg("memory.current %ld after release, was %ld\n", cur, cur0);
+		goto out;
+	}
+	ret = KSFT_PASS;
+out:
+	close_if(buf);
+	cg_enter_current(root);
+	return ret;
+}
+
+/*
+ * The root cgroup's memcg has no counter to charge: a buffer of a process
+ * there shows in its memory.stat and leaves no underflow when released
+ * (which the boot's check for kernel warnings would catch).
+ */
+static int test_root(const char *root)
+{
+	long before = dmabuf_of(root);
+	int buf, ret = KSFT_PASS;
+
+	buf = buffer_heap_alloc("system", sz);
+	if (buf < 0) {
+		ksft_print_msg("allocation: %s\n", strerror(-buf));
+		return KSFT_FAIL;
+	}
+	if (dmabuf_of(root) - before != sz) {
+		ksft_print_msg("root dmabuf %ld -> %ld\n", before, dmabuf_of(root));
+		ret = KSFT_FAIL;
+	}
+	close(buf);
+	if (dmabuf_of(root) != before) {
+		ksft_print_msg("root dmabuf %ld after release, was %ld\n",
+			       dmabuf_of(root), before);
+		ret = KSFT_FAIL;
+	}
+	return ret;
+}
+
+/* One hop: the allocator charges its client, by pidfd or by cgroup fd. */
+static int one_hop(const char *root, bool by_pidfd)
+{
+	int ret = KSFT_FAIL, heap = -1, charge_fd = -1, buf = -1;
+	long client0, alloc0;
+	pid_t client = sleeper(client_cg);
+
+	if (client < 0 || cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	charge_fd = by_pidfd ? pidfd_open(client) :
+			       open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (heap < 0 || charge_fd < 0)
+		goto out;
+	client0 = cg_read_long(client_cg, "memory.current");
+	alloc0 = current_bytes(alloc_cg);
+	buf = buffer_heap_alloc_charged(heap, sz, charge_fd);
+	if (buf < 0) {
+		ksft_print_msg("allocation: %s\n", strerror(-buf));
+		goto out;
+	}
+	if (!pays(client_cg, sz) || !pays(alloc_cg, 0))
+		goto out;
+	if (cg_read_long(client_cg, "memory.current") - client0 < sz) {
+		ksft_print_msg("the client's memory.current did not grow by %ld\n", sz);
+		goto out;
+	}
+	/* In memory.current, not only in memory.stat; not the allocator's. */
+	if (!moved_by(client_cg, client0, sz, slack) || !moved_by(alloc_cg, alloc0, 0, slack))
+		goto out;
+	close(buf);
+	buf = -1;
+	if (pays(client_cg, 0) && pays(alloc_cg, 0) &&
+	    moved_by(client_cg, client0, 0, slack) && moved_by(alloc_cg, alloc0, 0, slack))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(charge_fd);
+	close_if(heap);
+	cg_enter_current(root);
+	reap(client);
+	return ret;
+}
+
+static int test_one_hop_pidfd(const char *root)
+{
+	return one_hop(root, true);
+}
+
+static int test_one_hop_cgroup_fd(const char *root)
+{
+	return one_hop(root, false);
+}
+
+/*
+ * Two hops: the allocator charges the middle process, which moves the
+ * charge to its client, then back.
+ */
+static int test_two_hops(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, mid = -1, client = -1, buf = -1, err;
+	pid_t mid_pid = sleeper(mid_cg), client_pid = sleeper(client_cg);
+	long mid0, client0, alloc0;
+
+	if (mid_pid < 0 || client_pid < 0 || cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	mid = pidfd_open(mid_pid);
+	client = pidfd_open(client_pid);
+	if (heap < 0 || mid < 0 || client < 0)
+		goto out;
+	mid0 = current_bytes(mid_cg);
+	client0 = current_bytes(client_cg);
+	alloc0 = current_bytes(alloc_cg);
+	buf = buffer_heap_alloc_charged(heap, sz, mid);
+	if (buf < 0 || !pays(mid_cg, sz))
+		goto out;
+	if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
+		goto out;
+	err = transfer_charge(buf, client);
+	if (err) {
+		ksft_print_msg("transfer: %s\n", strerror(-err));
+		goto out;
+	}
+	if (!pays(mid_cg, 0) || !pays(client_cg, sz) || !pays(alloc_cg, 0))
+		goto out;
+	/* memory.current moves with memory.stat; the allocator's stays. */
+	if (!moved_by(mid_cg, mid0, 0, slack) || !moved_by(client_cg, client0, sz, slack) ||
+	    !moved_by(alloc_cg, alloc0, 0, slack))
+		goto out;
+	/* A second move starts from where the first one left it. */
+	if (transfer_charge(buf, mid) || !pays(mid_cg, sz) || !pays(client_cg, 0))
+		goto out;
+	if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
+		goto out;
+	/* To where it already is: nothing changes. */
+	if (transfer_charge(buf, mid) || !pays(mid_cg, sz))
+		goto out;
+	if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
+		goto out;
+	close(buf);
+	buf = -1;
+	if (pays(mid_cg, 0) && pays(client_cg, 0) && moved_by(mid_cg, mid0, 0, slack) &&
+	    moved_by(client_cg, client0, 0, slack) && moved_by(alloc_cg, alloc0, 0, slack))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(client);
+	close_if(mid);
+	close_if(heap);
+	cg_enter_current(root);
+	reap(client_pid);
+	reap(mid_pid);
+	return ret;
+}
+
+/* Set @cg's memory.max @room bytes above its memory.current. */
+static int limit(const char *cg, long room)
+{
+	char max[32];
+
+	snprintf(max, sizeof(max), "%ld", cg_read_long(cg, "memory.current") + room);
+	return cg_write(cg, "memory.max", max);
+}
+
+/*
+ * memory.max refuses a buffer with ENOMEM before any page is allocated,
+ * counts it in memory.events, and nobody is charged: not the client, not
+ * the allocator, in neither controller. The same for a direct allocation.
+ */
+static int test_memory_max(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, client = -1, buf = -1;
+	long events;
+
+	if (cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (heap < 0 || client < 0 || limit(client_cg, sz / 4))
+		goto out;
+	events = max_events_of(client_cg);
+	buf = buffer_heap_alloc_charged(heap, sz, client);
+	if (buf != -ENOMEM) {
+		ksft_print_msg("one hop over memory.max: %d, want -ENOMEM\n", buf);
+		goto out;
+	}
+	if (max_events_of(client_cg) <= events) {
+		ksft_print_msg("memory.events max did not count the refusal\n");
+		goto out;
+	}
+	if (!pays(client_cg, 0) || !pays(alloc_cg, 0))
+		goto out;
+
+	/* Directly, by a process in the limited cgroup. */
+	if (cg_enter_current(client_cg))
+		goto out;
+	events = max_events_of(client_cg);
+	buf = buffer_heap_alloc("system", sz);
+	if (buf != -ENOMEM || max_events_of(client_cg) <= events) {
+		ksft_print_msg("direct over memory.max: %d, want -ENOMEM\n", buf);
+		goto out;
+	}
+	buf = -1;
+	if (!pays(client_cg, 0))
+		goto out;
+	/* Under the limit, it fits (enough pages for memory.stat to flush). */
+	buf = buffer_heap_alloc("system", 3 * sz / 16);
+	if (buf < 0 || !pays(client_cg, 3 * sz / 16))
+		goto out;
+	ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(client);
+	close_if(heap);
+	cg_enter_current(root);
+	cg_write(client_cg, "memory.max", "max");
+	return ret;
+}
+
+/*
+ * A transfer that either target refuses moves neither charge: memory.max
+ * of the new owner, then (with the buffer controller) its buffer.max.
+ */
+static int test_transfer_refused(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, client = -1, mid = -1, buf = -1, err;
+	long events, mid0, client0, alloc0;
+
+	if (cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	mid = open(mid_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (heap < 0 || mid < 0 || client < 0)
+		goto out;
+	mid0 = current_bytes(mid_cg);
+	client0 = current_bytes(client_cg);
+	alloc0 = current_bytes(alloc_cg);
+	buf = buffer_heap_alloc_charged(heap, sz, mid);
+	if (buf < 0 || !pays(mid_cg, sz))
+		goto out;
+	if (!moved_by(mid_cg, mid0, sz, slack))
+		goto out;
+
+	if (limit(client_cg, sz / 4))
+		goto out;
+	events = max_events_of(client_cg);
+	err = transfer_charge(buf, client);
+	if (err != -ENOMEM || max_events_of(client_cg) <= events) {
+		ksft_print_msg("transfer over memory.max: %d, want -ENOMEM\n", err);
+		goto out;
+	}
+	if (!pays(mid_cg, sz) || !pays(client_cg, 0))
+		goto out;
+	/* The refused charge was given back, in memory.current too. */
+	if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
+		goto out;
+	if (cg_write(client_cg, "memory.max", "max"))
+		goto out;
+
+	if (buffer_on) {
+		if (cg_write(client_cg, "buffer.max", "heap/system 1M"))
+			goto out;
+		err = transfer_charge(buf, client);
+		cg_write(client_cg, "buffer.max", "heap/system max");
+		if (err != -ENOMEM) {
+			ksft_print_msg("transfer over buffer.max: %d, want -ENOMEM\n", err);
+			goto out;
+		}
+		/* memcg, charged first, gave the charge back. */
+		if (!pays(mid_cg, sz) || !pays(client_cg, 0))
+			goto out;
+		if (!moved_by(mid_cg, mid0, sz, slack) || !moved_by(client_cg, client0, 0, slack))
+			goto out;
+	}
+
+	if (transfer_charge(buf, client) || !pays(mid_cg, 0) || !pays(client_cg, sz))
+		goto out;
+	if (!moved_by(mid_cg, mid0, 0, slack) || !moved_by(client_cg, client0, sz, slack) ||
+	    !moved_by(alloc_cg, alloc0, 0, slack))
+		goto out;
+	close(buf);
+	buf = -1;
+	if (pays(mid_cg, 0) && pays(client_cg, 0) && moved_by(mid_cg, mid0, 0, slack) &&
+	    moved_by(client_cg, client0, 0, slack))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(client);
+	close_if(mid);
+	close_if(heap);
+	cg_enter_current(root);
+	cg_write(client_cg, "memory.max", "max");
+	return ret;
+}
+
+/*
+ * Without CAP_SYS_RESOURCE and write access to the client's cgroup.procs,
+ * an allocator may not name it, with or without the buffer controller;
+ * nor move a buffer's charge there.
+ */
+static int test_permission(const char *root)
+{
+	int heap = -1, client = -1, buf = -1, status;
+	pid_t pid;
+
+	if (cg_enter_current(alloc_cg))
+		return KSFT_FAIL;
+	heap = open_heap();
+	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	buf = buffer_heap_alloc("system", sz);
+	cg_enter_current(root);
+	if (heap < 0 || client < 0 || buf < 0)
+		return KSFT_FAIL;
+
+	pid = fork();
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		if (buffer_heap_alloc_charged(heap, sz, client) != -EPERM)
+			_exit(3);
+		if (transfer_charge(buf, client) != -EPERM)
+			_exit(4);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	close(heap);
+	close(client);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		ksft_print_msg("unprivileged child: status %#x\n", status);
+		close(buf);
+		return KSFT_FAIL;
+	}
+	if (!pays(client_cg, 0) || !pays(alloc_cg, sz)) {
+		close(buf);
+		return KSFT_FAIL;
+	}
+	close(buf);
+	return pays(alloc_cg, 0) ? KSFT_PASS : KSFT_FAIL;
+}
+
+/*
+ * A size whose page count does not fit the charge: refused, not
+ * truncated to a small charge for a huge allocation.
+ */
+static int test_hostile_size(const char *root)
+{
+	static const unsigned long long lens[] = {
+		(1ULL << 44) + 4096,	/* 2^32 + 1 pages */
+		(1ULL << 43),		/* 2^31 pages: over INT_MAX */
+	};
+	int ret = KSFT_PASS, buf;
+	unsigned int i;
+
+	if (cg_enter_current(alloc_cg))
+		return KSFT_FAIL;
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		struct dma_heap_allocation_data data = {
+			.len = lens[i], .fd_flags = O_RDWR | O_CLOEXEC,
+		};
+
+		buf = buffer_heap_alloc_data("system", &data);
+		if (buf != -ENOMEM) {
+			ksft_print_msg("len %#llx: %d, want -ENOMEM\n", lens[i], buf);
+			close_if(buf);
+			ret = KSFT_FAIL;
+		}
+		if (!pays(alloc_cg, 0))
+			ret = KSFT_FAIL;
+	}
+	cg_enter_current(root);
+	return ret;
+}
+
+static int enable(const char *cg, const char *controller)
+{
+	char ctl[16];
+
+	if (!cg_read_strstr(cg, "cgroup.subtree_control", controller + 1))
+		return 0;
+	snprintf(ctl, sizeof(ctl), "%s", controller);
+	return cg_write(cg, "cgroup.subtree_control", ctl);
+}
+
+/*
+ * Drain @cg's per-CPU stocks, asynchronously on other CPUs, with a
+ * memory.high under its usage, and give the drain time to end: the pages a
+ * stock keeps charged are otherwise uncharged at a random time, and
+ * memory.current could not be exact. For a cgroup without processes, which
+ * charges nothing meanwhile.
+ */
+static void drain(const char *cg)
+{
+	cg_write(cg, "memory.high", "0");
+	cg_write(cg, "memory.high", "max");
+	usleep(100000);
+}
+
+/*
+ * A move between siblings under a limited parent: the parent holds the
+ * buffer before and after, so the move needs no room for a second copy
+ * there (its memory.max is 1.5 buffers), and every memory.current is exact
+ * afterwards.
+ */
+static int test_sibling_move(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, a = -1, b = -1, buf = -1, err;
+	char *parent_cg, *a_cg = NULL, *b_cg = NULL;
+	long parent0, a0, b0, events;
+
+	parent_cg = make_cgroup(top, "parent");
+	if (!parent_cg || enable(parent_cg, "+memory") ||
+	    (buffer_on && enable(parent_cg, "+buffer")))
+		goto out;
+	/* Never to hold a process: memory.current is their buffers alone. */
+	a_cg = make_cgroup(parent_cg, "a");
+	b_cg = make_cgroup(parent_cg, "b");
+	if (!a_cg || !b_cg)
+		goto out;
+	/* Charged for a's and b's memcgs, through a stock. */
+	drain(parent_cg);
+	if (limit(parent_cg, sz + sz / 2))
+		goto out;
+	parent0 = current_bytes(parent_cg);
+	a0 = current_bytes(a_cg);
+	b0 = current_bytes(b_cg);
+	if (cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	a = open(a_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	b = open(b_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (heap < 0 || a < 0 || b < 0)
+		goto out;
+	buf = buffer_heap_alloc_charged(heap, sz, a);
+	if (buf < 0 || !pays(a_cg, sz) || !moved_by(a_cg, a0, sz, 0) ||
+	    !moved_by(b_cg, b0, 0, 0) || !moved_by(parent_cg, parent0, sz, 0))
+		goto out;
+	events = max_events_of(parent_cg);
+	err = transfer_charge(buf, b);
+	if (err) {
+		ksft_print_msg("move to the sibling: %s\n", strerror(-err));
+		goto out;
+	}
+	if (!pays(a_cg, 0) || !pays(b_cg, sz) || !moved_by(a_cg, a0, 0, 0) ||
+	    !moved_by(b_cg, b0, sz, 0) || !moved_by(parent_cg, parent0, sz, 0))
+		goto out;
+	/* And back; the parent never went over its limit. */
+	if (transfer_charge(buf, a) || !pays(a_cg, sz) || !pays(b_cg, 0) ||
+	    !moved_by(a_cg, a0, sz, 0) || !moved_by(b_cg, b0, 0, 0) ||
+	    !moved_by(parent_cg, parent0, sz, 0))
+		goto out;
+	if (max_events_of(parent_cg) != events) {
+		ksft_print_msg("the parent's memory.max was hit\n");
+		goto out;
+	}
+	close(buf);
+	buf = -1;
+	if (pays(a_cg, 0) && pays(b_cg, 0) && moved_by(a_cg, a0, 0, 0) &&
+	    moved_by(b_cg, b0, 0, 0) && moved_by(parent_cg, parent0, 0, 0))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(b);
+	close_if(a);
+	close_if(heap);
+	cg_enter_current(root);
+	remove_cgroup(b_cg);
+	remove_cgroup(a_cg);
+	remove_cgroup(parent_cg);
+	return ret;
+}
+
+#define RACE_ROUNDS 20000
+
+/*
+ * Two processes move one buffer back and forth between two cgroups at
+ * once. Each transfer must move both charges, and exactly once: the buffer
+ * ends up in one of the two cgroups, counted there once in memory.current,
+ * memory.stat and buffer.current, and nowhere else; nothing is charged
+ * after it is released.
+ */
+static int test_concurrent_transfers(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, x = -1, y = -1, buf = -1, status, i;
+	char *x_cg, *y_cg = NULL;
+	pid_t pids[2] = { -1, -1 };
+	long x0 = 0, y0 = 0;
+	bool in_x;
+
+	/* Never to hold a process: memory.current is their buffers alone. */
+	x_cg = make_cgroup(top, "race_x");
+	y_cg = make_cgroup(top, "race_y");
+	if (!x_cg || !y_cg || cg_enter_current(alloc_cg))
+		goto out;
+	x0 = current_bytes(x_cg);
+	y0 = current_bytes(y_cg);
+	heap = open_heap();
+	x = open(x_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	y = open(y_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (heap < 0 || x < 0 || y < 0)
+		goto out;
+	buf = buffer_heap_alloc_charged(heap, sz, x);
+	if (buf < 0 || !pays(x_cg, sz))
+		goto out;
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			int n, err, fail = 0;
+
+			/* Both in step, or out of step: either is a race. */
+			for (n = 0; n < RACE_ROUNDS; n++) {
+				err = transfer_charge(buf, (n + i) % 2 ? x : y);
+				if (err)
+					fail = 1;
+			}
+			_exit(fail);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		if (pids[i] < 0 || waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status)) {
+			ksft_print_msg("a transfer failed\n");
+			goto out;
+		}
+	}
+	in_x = current_bytes(x_cg) - x0 > current_bytes(y_cg) - y0;
+	if (!pays(x_cg, in_x ? sz : 0) || !pays(y_cg, in_x ? 0 : sz) ||
+	    !moved_by(x_cg, x0, in_x ? sz : 0, 0) || !moved_by(y_cg, y0, in_x ? 0 : sz, 0))
+		goto out;
+	close(buf);
+	buf = -1;
+	if (pays(x_cg, 0) && pays(y_cg, 0) && moved_by(x_cg, x0, 0, 0) && moved_by(y_cg, y0, 0, 0))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(y);
+	close_if(x);
+	close_if(heap);
+	cg_enter_current(root);
+	remove_cgroup(y_cg);
+	remove_cgroup(x_cg);
+	return ret;
+}
+
+static const struct buffer_test tests[] = {
+	{ test_direct, "direct allocation charges the caller's memcg" },
+	{ test_root, "a buffer of the root cgroup charges its memcg's stat" },
+	{ test_one_hop_pidfd, "one hop by pidfd charges the client's memcg" },
+	{ test_one_hop_cgroup_fd, "one hop by cgroup fd charges the client's memcg" },
+	{ test_two_hops, "two hops: transfer moves the memcg charge" },
+	{ test_memory_max, "memory.max refuses a buffer, nobody is charged" },
+	{ test_transfer_refused, "a refused transfer moves neither charge" },
+	{ test_permission, "charge_fd's permission rule holds for memcg" },
+	{ test_hostile_size, "sizes beyond the charge are refused" },
+	{ test_sibling_move, "a move between siblings needs no room twice in the parent" },
+	{ test_concurrent_transfers, "concurrent transfers move both charges once" },
+};
+
+int main(void)
+{
+	char root[PATH_MAX], param[8] = "";
+	long flush;
+	size_t i;
+	FILE *f;
+
+	ksft_print_header();
+	ksft_set_plan(ARRAY_SIZE(tests));
+	/* More than memory.stat's flush threshold, 64 pages per CPU, 8 times over. */
+	flush = 64L * get_nprocs() * sysconf(_SC_PAGESIZE);
+	sz = 8 * flush > (4L << 20) ? 8 * flush : 4L << 20;
+	slack = sz / 4;
+	f = fopen("/sys/module/dma_heap/parameters/mem_accounting", "r");
+	if (!f || !fgets(param, sizeof(param), f) || param[0] != 'Y')
+		ksft_exit_fail_msg("boot with dma_heap.mem_accounting=1\n");
+	fclose(f);
+	if (cg_find_unified_root(root, sizeof(root), NULL))
+		ksft_exit_fail_msg("cgroup v2 isn't mounted\n");
+	if (cg_read_strstr(root, "cgroup.controllers", "memory"))
+		ksft_exit_fail_msg("the memory controller isn't available\n");
+	buffer_on = !cg_read_strstr(root, "cgroup.controllers", "buffer");
+	ksft_print_msg("buffer controller %s\n", buffer_on ? "enabled" : "disabled");
+
+	top = make_cgroup(root, "buffer_memcg");
+	if (!top || enable(root, "+memory") || enable(top, "+memory") ||
+	    (buffer_on && (enable(root, "+buffer") || enable(top, "+buffer"))))
+		ksft_exit_fail_msg("cannot set up %s\n", top ? top : "buffer_memcg");
+	alloc_cg = make_cgroup(top, "allocator");
+	mid_cg = make_cgroup(top, "middle");
+	client_cg = make_cgroup(top, "client");
+	if (!alloc_cg || !mid_cg || !client_cg)
+		ksft_exit_fail_msg("cannot create the cgroups\n");
+
+	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+		if (tests[i].fn(root) == KSFT_PASS)
+			ksft_test_result_pass("%s\n", tests[i].name);
+		else
+			ksft_test_result_fail("%s\n", tests[i].name);
+	}
+	remove_cgroup(client_cg);
+	remove_cgroup(mid_cg);
+	remove_cgroup(alloc_cg);
+	remove_cgroup(top);
+	ksft_finished();
+}
