@@ -24,13 +24,15 @@ KUNIT_DEFINE_ACTION_WRAPPER(v4l2_device_unregister_action,
 static struct v4l2_device *register_named(struct kunit *test, const char *name)
 {
 	struct v4l2_device *v4l2_dev;
+	int ret;
 
 	v4l2_dev = kunit_kzalloc(test, sizeof(*v4l2_dev), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, v4l2_dev);
 	strscpy(v4l2_dev->name, name);
 	KUNIT_ASSERT_EQ(test, v4l2_device_register(NULL, v4l2_dev), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-			v4l2_device_unregister_action, v4l2_dev), 0);
+	ret = kunit_add_action_or_reset(test, v4l2_device_unregister_action,
+					v4l2_dev);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	return v4l2_dev;
 }
 
@@ -47,10 +49,10 @@ static void v4l2_buffer_cg_test_name(struct kunit *test)
 {
 	struct v4l2_device *v4l2_dev = register_named(test, "kunit cam\xe9+1");
 	struct buffer_cg_record record = {};
+	struct buffer_cg_device *dev = v4l2_device_buffer_cg(v4l2_dev);
 
 	KUNIT_ASSERT_STREQ(test, charged_as(v4l2_dev), "v4l2/kunit_cam_+1");
-	KUNIT_EXPECT_EQ(test, buffer_cg_charge_current(&record,
-			v4l2_device_buffer_cg(v4l2_dev), PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, buffer_cg_charge_current(&record, dev, PAGE_SIZE), 0);
 	KUNIT_EXPECT_TRUE(test, buffer_cg_charged(&record));
 	buffer_cg_charge_release(&record);
 	v4l2_device_unregister(v4l2_dev);
