@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -123,6 +124,12 @@ static void close_if(int fd)
 		close(fd);
 }
 
+/* A cgroup fd, for charge_fd and DMA_BUF_IOCTL_TRANSFER_CHARGE. */
+static int open_cgroup(const char *cg)
+{
+	return open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 static int open_heap(void)
 {
 	return open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
@@ -213,7 +220,7 @@ static int one_hop(const char *root, bool by_pidfd)
 		goto out;
 	heap = open_heap();
 	charge_fd = by_pidfd ? pidfd_open(client) :
-			       open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			       open_cgroup(client_cg);
 	if (heap < 0 || charge_fd < 0)
 		goto out;
 	client0 = cg_read_long(client_cg, "memory.current");
@@ -341,7 +348,7 @@ static int test_memory_max(const char *root)
 	if (cg_enter_current(alloc_cg))
 		goto out;
 	heap = open_heap();
-	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	client = open_cgroup(client_cg);
 	if (heap < 0 || client < 0 || limit(client_cg, sz / 4))
 		goto out;
 	events = max_events_of(client_cg);
@@ -386,6 +393,70 @@ out:
 }
 
 /*
+ * A buffer under memory.max but over what the limit leaves free is refused
+ * after reclaim, allocated or moved alike, with one "max" event, however
+ * many passes of reclaim it took, and nothing charged.
+ */
+static int test_one_event_per_refusal(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, t = -1, u = -1, held = -1, buf = -1, err;
+	char *t_cg, *u_cg = NULL;
+	long t0, events;
+
+	/* Never to hold a process: memory.current is their buffers alone. */
+	t_cg = make_cgroup(top, "refuse_t");
+	u_cg = make_cgroup(top, "refuse_u");
+	if (!t_cg || !u_cg || cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	t = open_cgroup(t_cg);
+	u = open_cgroup(u_cg);
+	if (heap < 0 || t < 0 || u < 0)
+		goto out;
+	held = buffer_heap_alloc_charged(heap, sz / 2, t);
+	buf = buffer_heap_alloc_charged(heap, sz, u);
+	if (held < 0 || buf < 0 || limit(t_cg, sz / 2))
+		goto out;
+	t0 = current_bytes(t_cg);
+
+	events = max_events_of(t_cg);
+	err = buffer_heap_alloc_charged(heap, sz, t);
+	if (err != -ENOMEM) {
+		ksft_print_msg("allocation over the room left: %d, want -ENOMEM\n", err);
+		if (err >= 0)
+			close(err);
+		goto out;
+	}
+	if (max_events_of(t_cg) != events + 1) {
+		ksft_print_msg("allocation: %ld max events, want 1\n",
+			       max_events_of(t_cg) - events);
+		goto out;
+	}
+	if (!pays(t_cg, sz / 2) || !moved_by(t_cg, t0, 0, 0))
+		goto out;
+
+	events = max_events_of(t_cg);
+	err = transfer_charge(buf, t);
+	if (err != -ENOMEM || max_events_of(t_cg) != events + 1) {
+		ksft_print_msg("move over the room left: %d, %ld max events; want -ENOMEM, 1\n",
+			       err, max_events_of(t_cg) - events);
+		goto out;
+	}
+	if (pays(t_cg, sz / 2) && pays(u_cg, sz) && moved_by(t_cg, t0, 0, 0))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(held);
+	close_if(u);
+	close_if(t);
+	close_if(heap);
+	cg_enter_current(root);
+	remove_cgroup(u_cg);
+	remove_cgroup(t_cg);
+	return ret;
+}
+
+/*
  * A transfer that either target refuses moves neither charge: memory.max
  * of the new owner, then (with the buffer controller) its buffer.max.
  */
@@ -397,8 +468,8 @@ static int test_transfer_refused(const char *root)
 	if (cg_enter_current(alloc_cg))
 		goto out;
 	heap = open_heap();
-	mid = open(mid_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	mid = open_cgroup(mid_cg);
+	client = open_cgroup(client_cg);
 	if (heap < 0 || mid < 0 || client < 0)
 		goto out;
 	mid0 = current_bytes(mid_cg);
@@ -475,7 +546,7 @@ static int test_permission(const char *root)
 	if (cg_enter_current(alloc_cg))
 		return KSFT_FAIL;
 	heap = open_heap();
-	client = open(client_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	client = open_cgroup(client_cg);
 	buf = buffer_heap_alloc("system", sz);
 	cg_enter_current(root);
 	if (heap < 0 || client < 0 || buf < 0)
@@ -551,16 +622,31 @@ static int enable(const char *cg, const char *controller)
 }
 
 /*
- * Drain @cg's per-CPU stocks, asynchronously on other CPUs, with a
- * memory.high under its usage, and give the drain time to end: the pages a
- * stock keeps charged are otherwise uncharged at a random time, and
- * memory.current could not be exact. For a cgroup without processes, which
- * charges nothing meanwhile.
+ * Drain @cg's per-CPU stocks with a memory.high under its usage, written
+ * from each CPU in turn: the kernel drains the writer's CPU at once and the
+ * others' later, from a work item. The pages a stock keeps charged would
+ * otherwise be uncharged at a random time, and memory.current could not be
+ * exact. For a cgroup without processes, which charges nothing meanwhile.
  */
 static void drain(const char *cg)
 {
-	cg_write(cg, "memory.high", "0");
-	cg_write(cg, "memory.high", "max");
+	cpu_set_t all, one;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(all), &all))
+		CPU_ZERO(&all);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		cg_write(cg, "memory.high", "0");
+		cg_write(cg, "memory.high", "max");
+	}
+	sched_setaffinity(0, sizeof(all), &all);
+	/* Another drain in progress makes a drain skip the stocks. */
 	usleep(100000);
 }
 
@@ -595,8 +681,8 @@ static int test_sibling_move(const char *root)
 	if (cg_enter_current(alloc_cg))
 		goto out;
 	heap = open_heap();
-	a = open(a_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	b = open(b_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	a = open_cgroup(a_cg);
+	b = open_cgroup(b_cg);
 	if (heap < 0 || a < 0 || b < 0)
 		goto out;
 	buf = buffer_heap_alloc_charged(heap, sz, a);
@@ -638,6 +724,204 @@ out:
 	return ret;
 }
 
+/* The cgroups of test_vertical_moves(): top/p, p/a, p/a/b and p/c. */
+enum { P, A, B, C, NR_BRANCH };
+
+/*
+ * Does each cgroup of @cgs (P, A, B, C), none of which ever held a process,
+ * pay @p, @a, @b and @c buffers: that many more bytes than @before in
+ * memory.current, and that many in memory.stat and buffer.current (all
+ * three hierarchical)?
+ */
+static bool branch_holds(char * const cgs[NR_BRANCH], const long before[NR_BRANCH],
+			 long p, long a, long b, long c)
+{
+	const long want[NR_BRANCH] = { p * sz, a * sz, b * sz, c * sz };
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < NR_BRANCH; i++)
+		ok &= pays(cgs[i], want[i]) && moved_by(cgs[i], before[i], want[i], 0);
+	return ok;
+}
+
+/*
+ * Moves up and down a branch, across branches of unequal depth and to and
+ * from the root cgroup: exactly the cgroups below the closest common
+ * ancestor of the two owners change, by the buffer's size, and the limited
+ * parent never needs room for it twice.
+ */
+static int test_vertical_moves(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, buf = -1, i;
+	int fds[NR_BRANCH] = { -1, -1, -1, -1 }, root_fd = -1;
+	char *cgs[NR_BRANCH] = { NULL };
+	long before[NR_BRANCH], top0, root0, events;
+	const struct {
+		int to;		/* index into cgs, or -1 for the root cgroup */
+		long p, a, b, c, top;	/* in buffers, after the move */
+	} steps[] = {
+		{ C, 1, 0, 0, 1, 1 },	/* deeper to shallower branch, stop p */
+		{ P, 1, 0, 0, 0, 1 },	/* child to parent: nothing to charge */
+		{ B, 1, 1, 1, 0, 1 },	/* parent to grandchild: nothing to uncharge */
+		{ -1, 0, 0, 0, 0, 0 },	/* to the root: up to the top */
+		{ A, 1, 1, 0, 0, 1 },	/* from the root: from the top */
+	};
+
+	cgs[P] = make_cgroup(top, "p");
+	if (!cgs[P] || enable(cgs[P], "+memory") || (buffer_on && enable(cgs[P], "+buffer")))
+		goto out;
+	cgs[A] = make_cgroup(cgs[P], "a");
+	cgs[C] = make_cgroup(cgs[P], "c");
+	if (!cgs[A] || !cgs[C] || enable(cgs[A], "+memory") ||
+	    (buffer_on && enable(cgs[A], "+buffer")))
+		goto out;
+	cgs[B] = make_cgroup(cgs[A], "b");
+	if (!cgs[B])
+		goto out;
+	drain(cgs[P]);
+	if (limit(cgs[P], sz + sz / 2))
+		goto out;
+	if (cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	root_fd = open_cgroup(root);
+	for (i = 0; i < NR_BRANCH; i++) {
+		fds[i] = open_cgroup(cgs[i]);
+		before[i] = current_bytes(cgs[i]);
+		if (fds[i] < 0)
+			goto out;
+	}
+	if (heap < 0 || root_fd < 0)
+		goto out;
+	/* top holds the allocator, which charges its own memory meanwhile. */
+	top0 = current_bytes(top);
+	/* The root's memory.stat counts every buffer, whoever owns it. */
+	root0 = dmabuf_of(root);
+	events = max_events_of(cgs[P]);
+	buf = buffer_heap_alloc_charged(heap, sz, fds[B]);
+	if (buf < 0 || !branch_holds(cgs, before, 1, 1, 1, 0))
+		goto out;
+	for (i = 0; i < (int)ARRAY_SIZE(steps); i++) {
+		int to = steps[i].to, err;
+
+		err = transfer_charge(buf, to < 0 ? root_fd : fds[to]);
+		if (err) {
+			ksft_print_msg("move %d: %s\n", i, strerror(-err));
+			goto out;
+		}
+		if (!branch_holds(cgs, before, steps[i].p, steps[i].a, steps[i].b, steps[i].c) ||
+		    !moved_by(top, top0, steps[i].top * sz, slack) ||
+		    dmabuf_of(root) != root0 + sz) {
+			ksft_print_msg("after move %d\n", i);
+			goto out;
+		}
+	}
+	if (max_events_of(cgs[P]) != events) {
+		ksft_print_msg("the parent's memory.max was hit\n");
+		goto out;
+	}
+	close(buf);
+	buf = -1;
+	if (branch_holds(cgs, before, 0, 0, 0, 0) && dmabuf_of(root) == root0)
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	for (i = 0; i < NR_BRANCH; i++)
+		close_if(fds[i]);
+	close_if(root_fd);
+	close_if(heap);
+	cg_enter_current(root);
+	remove_cgroup(cgs[B]);
+	remove_cgroup(cgs[C]);
+	remove_cgroup(cgs[A]);
+	remove_cgroup(cgs[P]);
+	return ret;
+}
+
+/* Wait up to 10 s for the cgroups removed below @cg to be freed. */
+static bool none_dying_below(const char *cg)
+{
+	long n = -1;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		n = cg_read_key_long(cg, "cgroup.stat", "nr_dying_descendants ");
+		if (n == 0)
+			return true;
+		usleep(100000);
+	}
+	ksft_print_msg("%s: %ld dying descendants\n", cg, n);
+	return false;
+}
+
+#define SAME_OWNER_MOVES 1000
+
+/*
+ * A buffer pins the memory cgroup it is charged to, and a move drops that
+ * reference exactly once, to the same cgroup too: a removed cgroup whose
+ * buffer moves away is freed, and so is one that was the target of many
+ * moves to itself. A leaked reference would keep it dying for ever.
+ */
+static int test_moves_unpin(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, y = -1, z = -1, buf = -1, i;
+	char *unpin_cg, *y_cg = NULL, *z_cg = NULL;
+
+	/* A parent of their own: no cgroup removed by another test counts. */
+	unpin_cg = make_cgroup(top, "unpin");
+	if (!unpin_cg || enable(unpin_cg, "+memory") ||
+	    (buffer_on && enable(unpin_cg, "+buffer")))
+		goto out;
+	y_cg = make_cgroup(unpin_cg, "y");
+	z_cg = make_cgroup(unpin_cg, "z");
+	if (!y_cg || !z_cg || cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	y = open_cgroup(y_cg);
+	z = open_cgroup(z_cg);
+	if (heap < 0 || y < 0 || z < 0)
+		goto out;
+	buf = buffer_heap_alloc_charged(heap, sz, z);
+	if (buf < 0)
+		goto out;
+	for (i = 0; i < SAME_OWNER_MOVES; i++)
+		if (transfer_charge(buf, z))
+			goto out;
+	close(z);
+	z = -1;
+	remove_cgroup(z_cg);
+	z_cg = NULL;
+	/* The buffer keeps it. */
+	if (cg_read_key_long(unpin_cg, "cgroup.stat", "nr_dying_descendants ") != 1) {
+		ksft_print_msg("a removed cgroup with a buffer charged is not dying\n");
+		goto out;
+	}
+	if (transfer_charge(buf, y) || !pays(y_cg, sz) || !none_dying_below(unpin_cg))
+		goto out;
+	for (i = 0; i < SAME_OWNER_MOVES; i++)
+		if (transfer_charge(buf, y))
+			goto out;
+	close(buf);
+	buf = -1;
+	close(y);
+	y = -1;
+	remove_cgroup(y_cg);
+	y_cg = NULL;
+	if (none_dying_below(unpin_cg))
+		ret = KSFT_PASS;
+out:
+	close_if(buf);
+	close_if(z);
+	close_if(y);
+	close_if(heap);
+	cg_enter_current(root);
+	remove_cgroup(z_cg);
+	remove_cgroup(y_cg);
+	remove_cgroup(unpin_cg);
+	return ret;
+}
+
 #define RACE_ROUNDS 20000
 
 /*
@@ -663,8 +947,8 @@ static int test_concurrent_transfers(const char *root)
 	x0 = current_bytes(x_cg);
 	y0 = current_bytes(y_cg);
 	heap = open_heap();
-	x = open(x_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	y = open(y_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	x = open_cgroup(x_cg);
+	y = open_cgroup(y_cg);
 	if (heap < 0 || x < 0 || y < 0)
 		goto out;
 	buf = buffer_heap_alloc_charged(heap, sz, x);
@@ -718,9 +1002,12 @@ static const struct buffer_test tests[] = {
 	{ test_two_hops, "two hops: transfer moves the memcg charge" },
 	{ test_memory_max, "memory.max refuses a buffer, nobody is charged" },
 	{ test_transfer_refused, "a refused transfer moves neither charge" },
+	{ test_one_event_per_refusal, "a refusal after reclaim counts one max event" },
 	{ test_permission, "charge_fd's permission rule holds for memcg" },
 	{ test_hostile_size, "sizes beyond the charge are refused" },
 	{ test_sibling_move, "a move between siblings needs no room twice in the parent" },
+	{ test_vertical_moves, "moves up, down and to the root charge below the common ancestor" },
+	{ test_moves_unpin, "a move unpins the old owner's memcg once" },
 	{ test_concurrent_transfers, "concurrent transfers move both charges once" },
 };
 
