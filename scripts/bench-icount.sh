@@ -51,6 +51,8 @@ modes=(
 	"onehop-pidfd-delegated"
 	"onehop-cgroup-delegated"
 	"memcg cgroup_disable=buffer dma_heap.mem_accounting=1"
+	"memcg-none cgroup_disable=buffer"
+	"memcg-buffer"
 )
 
 # pair NAME RUNS: the n-th line of RUNS (what ran, from the guest) with

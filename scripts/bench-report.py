@@ -37,10 +37,11 @@ PROFILE_CASES = [('disabled', 'disabled', 4096), ('root', 'root', 4096),
 # A line of 'perf report -n --sort symbol': overhead, samples, [.], symbol.
 PERF_LINE = re.compile(r'^\s*[\d.]+%\s+(\d+)\s+\[\S\]\s+(\S+)')
 PERF_STAT = re.compile(r'^([\d.]+),[^,]*,(cycles|task-clock),')
-HEAP_MODES = ['disabled', 'root', 'depth1', 'depth4', 'memcg', 'memcg-page']
+HEAP_MODES = ['disabled', 'root', 'depth1', 'depth4', 'memcg', 'memcg-page', 'memcg-none']
 # The targets, in %: depth 4 over disabled at 4 KiB and from 1 MiB up; one
-# hop over a direct allocation; 1024 devices against one.
-TARGET_4K, TARGET_BIG, TARGET_HOP, TARGET_DEVICES = 1, 0.1, 5, 1
+# hop over a direct allocation; 1024 devices against one; memcg's bulk
+# charge over the buffer controller alone, at 4 KiB.
+TARGET_4K, TARGET_BIG, TARGET_HOP, TARGET_DEVICES, TARGET_MEMCG = 1, 0.1, 5, 1, 5
 ICOUNT = re.compile(r'^icount mode=(\S+) size=(\d+) allocs=(\d+) warmup=\d+ mark=\d+ '
                     r'kernel=(\d+) user=(\d+)(?: own=(\d+))?$')
 # The counting boots' modes, in the table's order, each with what it is; a
@@ -54,6 +55,8 @@ ICOUNT_MODES = [
     ('onehop-pidfd-delegated', '... a pidfd, as nobody with b3 and b4 delegated'),
     ('onehop-cgroup-delegated', '... a cgroup fd, as nobody, delegated'),
     ('memcg', 'cgroup_disable=buffer dma_heap.mem_accounting=1, depth 4'),
+    ('memcg-none', 'cgroup_disable=buffer, memcg\'s depth 4: no dma-buf accounting'),
+    ('memcg-buffer', 'depth4 with a memory.max at every level too'),
 ]
 # The heading of the instruction table in build/bench.txt, which the run
 # recorded in PERFORMANCE.rst is read back by.
@@ -321,9 +324,19 @@ def icount_targets(p, counts, core=None):
     p(f'  flat in buffer size: the controller\'s own code at depth 4 grows by {slope:+.4f}')
     p(f'    instructions per page from 4 to 64 KiB and from 1 to 16 MiB (the larger), < 1  '
       f'{verdict(slope < 1)}')
-    if ('memcg', 4096) in per:
-        m = (d_total('memcg', 65536) - d_total('memcg', 4096)) / 15
-        p(f'    (memcg, charging page by page, whole count: {m:+.1f} per page from 4 to 64 KiB)')
+    if all((m, s) in per for m in ('memcg', 'memcg-buffer') for s in (4096, 65536)):
+        r = per['memcg', 4096] / per['memcg-buffer', 4096]
+        margin = per['memcg', 4096] - per['memcg-buffer', 4096] * (1 + TARGET_MEMCG / 100)
+        p(f'  memcg\'s bulk charge at 4 KiB <= {1 + TARGET_MEMCG / 100:.2f} x the buffer controller')
+        p('    alone, the task in a memory cgroup in both (memcg / memcg-buffer),')
+        p(f'    whole count: x{r:.4f}  {whole(r <= 1 + TARGET_MEMCG / 100, margin, 4096)}')
+        if ('memcg-none', 4096) in per:
+            p('    over memcg-none (the kernel objects any task in a memory cgroup')
+            p('    pays for): ' + ', '.join(
+                f'{m} {per[m, 4096] - per["memcg-none", 4096]:+.0f}'
+                for m in ('memcg', 'memcg-buffer')) + ' instructions per buffer')
+        m = (per['memcg', 65536] - per['memcg', 4096]) / 15
+        p(f'    (memcg, one charge per buffer, whole count: {m:+.1f} per page from 4 to 64 KiB)')
 
 
 def core_lines(path):
@@ -593,7 +606,8 @@ def main():
     p('(cgroup_disable=buffer), enabled (root, depth1, depth4), memcg')
     p('(cgroup_disable=buffer dma_heap.mem_accounting=1: memcg, each buffer in')
     p('one bulk charge; memcg-page, each page with __GFP_ACCOUNT as later kernels')
-    p('charge it), both four levels of memory.max deep.')
+    p('charge it; memcg-none, no dma-buf accounting, what the kernel objects of')
+    p('an allocation cost in a memory cgroup), all four levels of memory.max deep.')
     p('')
     hratio, hfloor = {}, {}
     head = f'  {"size":>7}  {"floor ns":>9}'
@@ -616,6 +630,18 @@ def main():
         p(f'  {mode:>10}  ' + '  '.join(
             f'{label} {(hratio[mode, size] - 1) * hfloor[size]:+9.1f}'
             for size, label in SIZES))
+    noise = (lambda r: (max(r) - min(r)) / statistics.median(r) * 100)(
+        [ratio for _, ratio in heap[('disabled', 4096)]])
+    p('  memcg at 4 KiB against the buffer controller alone, target <= '
+      f'{1 + TARGET_MEMCG / 100:.2f} for')
+    p('  the bulk charge: (memcg / memcg-none) / (depth4 / floor), each accounting\'s')
+    p('  cost over the same allocation without it, the kernel objects a task in a')
+    p('  memory cgroup pays for in both memcg modes left out:')
+    for mode in ('memcg', 'memcg-page'):
+        r = hratio[mode, 4096] / hratio['memcg-none', 4096] / hratio['depth4', 4096]
+        p(f'  {mode:>10}  x{r:.4f}  ' + (
+            verdict(r <= 1 + TARGET_MEMCG / 100, noise, TARGET_MEMCG)
+            if mode == 'memcg' else '(per page, for comparison)'))
     p('  These ratios also move by two to four percent with how a build lays out')
     p('  code and data, which no number of boots averages out: a change that runs')
     p('  the same instructions in one mode moved that mode\'s ratio that much.')

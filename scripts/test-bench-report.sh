@@ -8,13 +8,15 @@ set -euo pipefail
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # The counting boots' results: kernel instructions per buffer are
-# 8000 + ADD (disabled ADD 0, root and depth4 40, onehop-pidfd 300) at
-# every size, 10 + ADD in the controller's own code (depth4 ADD 30).
+# 8000 + ADD (disabled ADD 0, root and depth4 40, onehop-pidfd 300, memcg
+# 600, memcg-buffer 40) at every size, 10 + ADD in the controller's own code
+# (depth4 ADD 30, memcg 0: the controller is disabled there).
 for run in 1 2; do
-	for mode in disabled root depth4 onehop-pidfd; do
-		case $mode in disabled) add=0 ;; onehop-pidfd) add=300 ;; *) add=40 ;; esac
+	for mode in disabled root depth4 onehop-pidfd memcg memcg-buffer; do
+		case $mode in disabled) add=0 ;; onehop-pidfd) add=300 ;; memcg) add=600 ;; *) add=40 ;; esac
 		own=$add
 		[ $mode = depth4 ] && own=30
+		[ $mode = memcg ] && own=0
 		mark=0
 		for size in 4096 65536 1048576 16777216; do
 			mark=$((mark + 1))
@@ -52,9 +54,9 @@ expect() {
 report() { python3 "$TOP/scripts/bench-report.py" --icount --bench "$dir" --recorded "$dir/recorded.rst"; }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..12"
 out=$(report)
-expect "two identical runs are said to be" "run 2 and run 1: identical, all 16 counts"
+expect "two identical runs are said to be" "run 2 and run 1: identical, all 24 counts"
 expect "kernel instructions per buffer" "^  depth4 +8040\.0 +8040\.0 +8040\.0 +8040\.0$"
 expect "ratio to disabled" "^  depth4 +1\.00500 +1\.00500"
 expect "instructions added per buffer" "^  onehop-pidfd +\+300\.0 +\+300\.0"
@@ -66,9 +68,11 @@ expect "a target judged by the controller's own code" \
 expect "the allocator state: whole and own differ by 10 at depth 4" \
 	"by up to 10 at 4 KiB, 10 at 64 KiB"
 expect "a whole count resolved beyond the allocator state" "whole count 0\.500%  met"
+expect "memcg's bulk charge over memcg-buffer, a whole count beyond the allocator state" \
+	"whole count: x1\.0697  MISSED"
 expect "the devices target" "core at 1024 devices within 1% of 1 device: x1\.0102  MISSED"
 sed -i '1s/kernel=804000 /kernel=804001 /' "$dir/icount-depth4-2.results"
 out=$(report)
 expect "a count that differs between runs is named" \
-	"run 2 DIFFERS from run 1 in 1 of 16 counts: depth4 4 KiB"
+	"run 2 DIFFERS from run 1 in 1 of 24 counts: depth4 4 KiB"
 exit $failed

@@ -15,7 +15,9 @@
  * charged as a whole to the thread's memcg) beside "memcg-page" (the same
  * chain, each page charged with __GFP_ACCOUNT through the thread's active
  * memcg, as a kernel thread is, the way later kernels account the system
- * heap). Each case prints
+ * heap) and "memcg-none" (the same chain, no dma-buf accounting: what the
+ * kernel objects of an allocation cost a task in a memory cgroup, which
+ * the other two pay too). Each case prints
  * "bench: heap ..." lines with nanoseconds per buffer and asserts nothing
  * about time: 'make bench' compares the boots. dma_heap.bench_mode=<mode>
  * runs that mode alone beside the floor, and dma_heap.bench_size=<bytes>
@@ -57,6 +59,8 @@ struct heap_bench_mode {
 	bool memcg;
 	/* memcg page by page (__GFP_ACCOUNT) rather than in one bulk charge. */
 	bool memcg_page;
+	/* In a memcg, but memcg accounts no dma-buf. */
+	bool memcg_none;
 	/* Call the heap's allocate() directly: no accounting code at all. */
 	bool floor;
 	/* Only in a boot without any accounting: the disabled controller. */
@@ -75,6 +79,8 @@ static const struct heap_bench_mode heap_bench_modes[] = {
 	  .limit_file = "memory.max", .limit = "1G", .memcg = true },
 	{ .name = "memcg-page", .prefix = 'p', .depth = 4, .controller = "+memory",
 	  .limit_file = "memory.max", .limit = "1G", .memcg = true, .memcg_page = true },
+	{ .name = "memcg-none", .prefix = 'n', .depth = 4, .controller = "+memory",
+	  .limit_file = "memory.max", .limit = "1G", .memcg = true, .memcg_none = true },
 };
 
 /* Read by the system heap: allocate pages with __GFP_ACCOUNT. */
@@ -256,22 +262,21 @@ static u64 heap_bench_in_mode(struct kunit *test, struct vfsmount *mnt,
 	KUNIT_ASSERT_EQ(test, heap_bench_write(mnt, cgroup, "cgroup.procs", "0"), 0);
 	/*
 	 * A kernel thread charges pages only through its active memcg; the
-	 * bulk charge, the memcg of its cgroup. The page mode turns the bulk
-	 * charge off while it runs: nothing else allocates from the heap.
+	 * bulk charge, the memcg of its cgroup. The page and none modes turn
+	 * the bulk charge off while they run: nothing else allocates from the
+	 * heap.
 	 */
 	if (mode->memcg) {
 		memcg = get_mem_cgroup_from_current();
 		old_memcg = set_active_memcg(memcg);
 	}
-	if (mode->memcg_page) {
+	if (mode->memcg_page || mode->memcg_none)
 		WRITE_ONCE(dma_heap_mem_accounting, false);
-		WRITE_ONCE(dma_heap_bench_page_accounting, true);
-	}
+	WRITE_ONCE(dma_heap_bench_page_accounting, mode->memcg_page);
 	tenths = heap_bench_loop(heap_file, mode->floor, size, loops);
-	if (mode->memcg_page) {
-		WRITE_ONCE(dma_heap_bench_page_accounting, false);
+	WRITE_ONCE(dma_heap_bench_page_accounting, false);
+	if (mode->memcg_page || mode->memcg_none)
 		WRITE_ONCE(dma_heap_mem_accounting, true);
-	}
 	if (mode->memcg) {
 		set_active_memcg(old_memcg);
 		mem_cgroup_put(memcg);

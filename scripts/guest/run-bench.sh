@@ -7,8 +7,12 @@
 #   bench mode=MODE repeat=N size=... allocs=... seconds=... rate=...
 # Modes: root (the task in the root cgroup), depth4 (in /b1/b2/b3/b4, every
 # level with a buffer.max), memcg (in /m1/m2/m3/m4, every level with a
-# memory.max; boot with dma_heap.mem_accounting=1), disabled (the root
-# cgroup; boot with cgroup_disable=buffer). One hop, the allocator in
+# memory.max; boot with dma_heap.mem_accounting=1), memcg-none (the same
+# chain, without dma_heap.mem_accounting=1: what a task in a memory cgroup
+# pays for the kernel objects of any allocation), memcg-buffer (in
+# /b1/b2/b3/b4 with a memory.max at every level too: the buffer controller
+# in that task's place), disabled (the root cgroup; boot with
+# cgroup_disable=buffer). One hop, the allocator in
 # /b1/b2/b3/alloc charging /b1/b2/b3/b4 through charge_fd, as root
 # (CAP_SYS_RESOURCE) or as nobody with that cgroup and the common ancestor
 # delegated to it (their cgroup.procs its own): onehop-pidfd (the pidfd of
@@ -61,7 +65,10 @@ for mode in $modes; do
 	: >/tmp/args-$mode
 	case $mode in
 	depth4) chain buffer b buffer.max "heap/system 1G" >/tmp/cg-$mode ;;
-	memcg) chain memory m memory.max 1G >/tmp/cg-$mode ;;
+	memcg | memcg-none) chain memory m memory.max 1G >/tmp/cg-$mode ;;
+	memcg-buffer)
+		chain buffer b buffer.max "heap/system 1G" >/dev/null &&
+			chain memory b memory.max 1G >/tmp/cg-$mode ;;
 	root | disabled) echo $cg >/tmp/cg-$mode ;;
 	onehop-pidfd*) onehop && echo "-p $(cat /tmp/client)" >/tmp/args-$mode ;;
 	onehop-cgroup*) onehop && echo "-g $leaf" >/tmp/args-$mode ;;
