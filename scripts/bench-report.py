@@ -335,8 +335,9 @@ def icount_targets(p, counts, core=None):
             p('    pays for): ' + ', '.join(
                 f'{m} {per[m, 4096] - per["memcg-none", 4096]:+.0f}'
                 for m in ('memcg', 'memcg-buffer')) + ' instructions per buffer')
-        m = (per['memcg', 65536] - per['memcg', 4096]) / 15
-        p(f'    (memcg, one charge per buffer, whole count: {m:+.1f} per page from 4 to 64 KiB)')
+        m = (d_total('memcg', 65536) - d_total('memcg', 4096)) / 15
+        p(f'    (memcg, one charge per buffer, whole count over disabled: {m:+.1f} per page')
+        p('    from 4 to 64 KiB)')
 
 
 def core_lines(path):
