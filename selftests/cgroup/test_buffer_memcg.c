@@ -325,6 +325,16 @@ out:
 	return ret;
 }
 
+static int enable(const char *cg, const char *controller)
+{
+	char ctl[16];
+
+	if (!cg_read_strstr(cg, "cgroup.subtree_control", controller + 1))
+		return 0;
+	snprintf(ctl, sizeof(ctl), "%s", controller);
+	return cg_write(cg, "cgroup.subtree_control", ctl);
+}
+
 /* Set @cg's memory.max @room bytes above its memory.current. */
 static int limit(const char *cg, long room)
 {
@@ -453,6 +463,60 @@ out:
 	cg_enter_current(root);
 	remove_cgroup(u_cg);
 	remove_cgroup(t_cg);
+	return ret;
+}
+
+/*
+ * A buffer that a parent's memory.max refuses leaves no trace in the
+ * memory.peak of its child, which has no limit: the charge looks for room
+ * at every level before it raises a counter.
+ */
+static int test_refusal_no_peak(const char *root)
+{
+	int ret = KSFT_FAIL, heap = -1, c = -1, sib = -1, held = -1, err;
+	char *p_cg, *c_cg = NULL, *s_cg = NULL;
+	long peak;
+
+	/* Never to hold a process: memory.peak is their buffers alone. */
+	p_cg = make_cgroup(top, "peak_p");
+	if (!p_cg || enable(p_cg, "+memory") || (buffer_on && enable(p_cg, "+buffer")))
+		goto out;
+	c_cg = make_cgroup(p_cg, "c");
+	s_cg = make_cgroup(p_cg, "s");
+	if (!c_cg || !s_cg || cg_enter_current(alloc_cg))
+		goto out;
+	heap = open_heap();
+	c = open_cgroup(c_cg);
+	sib = open_cgroup(s_cg);
+	if (heap < 0 || c < 0 || sib < 0)
+		goto out;
+	/* The parent holds half a buffer in s and has room for 3/4 more. */
+	held = buffer_heap_alloc_charged(heap, sz / 2, sib);
+	if (held < 0 || limit(p_cg, sz - sz / 4))
+		goto out;
+	err = buffer_heap_alloc_charged(heap, sz, c);
+	if (err != -ENOMEM) {
+		ksft_print_msg("allocation over the parent's room: %d, want -ENOMEM\n", err);
+		if (err >= 0)
+			close(err);
+		goto out;
+	}
+	peak = cg_read_long(c_cg, "memory.peak");
+	if (peak < 0 || peak >= sz / 2) {
+		ksft_print_msg("the child's memory.peak reads %ld after a refusal\n", peak);
+		goto out;
+	}
+	if (pays(c_cg, 0) && pays(p_cg, sz / 2))
+		ret = KSFT_PASS;
+out:
+	close_if(held);
+	close_if(sib);
+	close_if(c);
+	close_if(heap);
+	cg_enter_current(root);
+	remove_cgroup(s_cg);
+	remove_cgroup(c_cg);
+	remove_cgroup(p_cg);
 	return ret;
 }
 
@@ -609,16 +673,6 @@ static int test_hostile_size(const char *root)
 	}
 	cg_enter_current(root);
 	return ret;
-}
-
-static int enable(const char *cg, const char *controller)
-{
-	char ctl[16];
-
-	if (!cg_read_strstr(cg, "cgroup.subtree_control", controller + 1))
-		return 0;
-	snprintf(ctl, sizeof(ctl), "%s", controller);
-	return cg_write(cg, "cgroup.subtree_control", ctl);
 }
 
 /*
@@ -1003,6 +1057,7 @@ static const struct buffer_test tests[] = {
 	{ test_memory_max, "memory.max refuses a buffer, nobody is charged" },
 	{ test_transfer_refused, "a refused transfer moves neither charge" },
 	{ test_one_event_per_refusal, "a refusal after reclaim counts one max event" },
+	{ test_refusal_no_peak, "a refused buffer leaves no peak below the refusing level" },
 	{ test_permission, "charge_fd's permission rule holds for memcg" },
 	{ test_hostile_size, "sizes beyond the charge are refused" },
 	{ test_sibling_move, "a move between siblings needs no room twice in the parent" },
