@@ -10,7 +10,9 @@ trap 'rm -rf "$dir"' EXIT
 # The counting boots' results: kernel instructions per buffer are
 # 8000 + ADD (disabled ADD 0, root and depth4 40, onehop-pidfd 300, memcg
 # 600, memcg-buffer 40) at every size, 10 + ADD in the controller's own code
-# (depth4 ADD 30, memcg 0: the controller is disabled there).
+# (depth4 ADD 30, memcg 0: the controller is disabled there). DRM's floor
+# is 5000 (drm-root 5020, drm-depth4 5050; own code 10, 30 and 50); the
+# bench kernel's memcg-none 9000, memcg 9500, memcg-page 9000 + 30 a page.
 for run in 1 2; do
 	for mode in disabled root depth4 onehop-pidfd memcg memcg-buffer; do
 		case $mode in disabled) add=0 ;; onehop-pidfd) add=300 ;; memcg) add=600 ;; *) add=40 ;; esac
@@ -22,6 +24,21 @@ for run in 1 2; do
 			mark=$((mark + 1))
 			echo "icount mode=$mode size=$size allocs=100 warmup=10 mark=$mark" \
 				"kernel=$(((8000 + add) * 100)) user=1300 own=$(((10 + own) * 100))"
+		done >"$dir/icount-$mode-$run.results"
+	done
+	for mode in drm-disabled:0:0 drm-root:20:20 drm-depth4:50:40 \
+		bench-memcg-none:4000:0 bench-memcg:4500:0 bench-memcg-page:4000:0; do
+		add=${mode#*:}
+		own=${add#*:}
+		add=${add%:*}
+		mode=${mode%%:*}
+		mark=0
+		for size in 4096 65536 1048576 16777216; do
+			mark=$((mark + 1))
+			kernel=$((5000 + add))
+			[ $mode = bench-memcg-page ] && kernel=$((kernel + 30 * size / 4096))
+			echo "icount mode=$mode size=$size allocs=100 warmup=10 mark=$mark" \
+				"kernel=$((kernel * 100)) user=1300 own=$(((10 + own) * 100))"
 		done >"$dir/icount-$mode-$run.results"
 	done
 	for devices in 1 1024; do
@@ -54,9 +71,9 @@ expect() {
 report() { python3 "$TOP/scripts/bench-report.py" --icount --bench "$dir" --recorded "$dir/recorded.rst"; }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..18"
 out=$(report)
-expect "two identical runs are said to be" "run 2 and run 1: identical, all 24 counts"
+expect "two identical runs are said to be" "run 2 and run 1: identical, all 48 counts"
 expect "kernel instructions per buffer" "^  depth4 +8040\.0 +8040\.0 +8040\.0 +8040\.0$"
 expect "ratio to disabled" "^  depth4 +1\.00500 +1\.00500"
 expect "instructions added per buffer" "^  onehop-pidfd +\+300\.0 +\+300\.0"
@@ -71,8 +88,19 @@ expect "a whole count resolved beyond the allocator state" "whole count 0\.500% 
 expect "memcg's bulk charge over memcg-buffer, a whole count beyond the allocator state" \
 	"whole count: x1\.0697  MISSED"
 expect "the devices target" "core at 1024 devices within 1% of 1 device: x1\.0102  MISSED"
+expect "DRM's depth 4 over DRM's own floor, not the heaps'" "^  drm-depth4 +1\.01000 +1\.01000"
+expect "a family's target judged by its own code over its own floor" \
+	"^  DRM buffers, over drm-disabled:"
+expect "... at 4 KiB" "depth-4 overhead at 4 KiB <= 1%: own code 0\.800%  met"
+expect "... its whole count unresolved inside its allocator state (10)" \
+	"whole count 1\.000%  not resolved \(allocator state\)"
+expect "no 1 MiB target over a floor that does not grow with the size" \
+	"from 1 MiB up <= 0\.1%: not judged: drm-disabled does not grow"
+expect "memcg page by page: what it adds per page" \
+	"grows \+30\.0 per page from 4 to 64 KiB, \+30\.0 from 1 to 16 MiB"
+expect "memcg page by page over bulk" "page by page / bulk: x0\.951 at 4 KiB"
 sed -i '1s/kernel=804000 /kernel=804001 /' "$dir/icount-depth4-2.results"
 out=$(report)
 expect "a count that differs between runs is named" \
-	"run 2 DIFFERS from run 1 in 1 of 24 counts: depth4 4 KiB"
+	"run 2 DIFFERS from run 1 in 1 of 48 counts: depth4 4 KiB"
 exit $failed

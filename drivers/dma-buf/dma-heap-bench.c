@@ -83,8 +83,15 @@ static const struct heap_bench_mode heap_bench_modes[] = {
 	  .limit_file = "memory.max", .limit = "1G", .memcg = true, .memcg_none = true },
 };
 
-/* Read by the system heap: allocate pages with __GFP_ACCOUNT. */
+/*
+ * Read by the system heap: allocate pages with __GFP_ACCOUNT. Set by the
+ * memcg-page mode while it runs, or for a whole boot, for the instruction
+ * count of that mode from userspace (scripts/bench-icount.sh).
+ */
 bool dma_heap_bench_page_accounting;
+module_param_named(bench_page_accounting, dma_heap_bench_page_accounting, bool, 0444);
+MODULE_PARM_DESC(bench_page_accounting,
+		 "charge the system heap's pages to memcg one by one (__GFP_ACCOUNT)");
 
 static const size_t heap_bench_sizes[] = { SZ_4K, SZ_64K, SZ_1M, SZ_16M };
 

@@ -9,7 +9,9 @@
 # level with a buffer.max), memcg (in /m1/m2/m3/m4, every level with a
 # memory.max; boot with dma_heap.mem_accounting=1), memcg-none (the same
 # chain, without dma_heap.mem_accounting=1: what a task in a memory cgroup
-# pays for the kernel objects of any allocation), memcg-buffer (in
+# pays for the kernel objects of any allocation), memcg-page (the same
+# chain, in the bench kernel booted with dma_heap.bench_page_accounting=1:
+# page by page, as memcg charged before the bulk charge), memcg-buffer (in
 # /b1/b2/b3/b4 with a memory.max at every level too: the buffer controller
 # in that task's place), disabled (the root cgroup; boot with
 # cgroup_disable=buffer). One hop, the allocator in
@@ -17,7 +19,11 @@
 # (CAP_SYS_RESOURCE) or as nobody with that cgroup and the common ancestor
 # delegated to it (their cgroup.procs its own): onehop-pidfd (the pidfd of
 # a client process in b4), onehop-cgroup (b4's directory, O_PATH),
-# onehop-pidfd-delegated, onehop-cgroup-delegated.
+# onehop-pidfd-delegated, onehop-cgroup-delegated. DRM and V4L2 buffers,
+# each against its own floor: drm-disabled, drm-root, drm-depth4 (dumb
+# buffers of vgem, drm/vgem limited at every level of /d1/d2/d3/d4) and
+# v4l2-disabled, v4l2-root, v4l2-depth4 (buffers of vim2m's output queue,
+# in /v1/v2/v3/v4).
 # With bench_count=1 (the counting boots of scripts/bench-icount.sh, under
 # the QEMU plugin tools/icount), each mode and size runs once, a fixed
 # number of buffers between the plugin's marks, sizes in turn, modes in
@@ -52,6 +58,19 @@ onehop() {
 	echo "${leaf%/*}/alloc" >/tmp/cg-$mode
 }
 
+# vim2m's video node, and its device in the buffer controller,
+# v4l2/<driver>_<bus id>.
+vim2m() {
+	for name in /sys/class/video4linux/video*/name; do
+		[ "$(cat "$name")" = vim2m ] || continue
+		node=${name%/name}
+		echo "/dev/${node##*/}" \
+			"v4l2/$(basename "$(readlink "$node/device/driver")")_$(basename "$(readlink "$node/device")")"
+		return 0
+	done
+	return 1
+}
+
 # delegate: the leaf and the common ancestor delegated to nobody, who may
 # open the heap, and whose shell has no capability left.
 delegate() {
@@ -63,9 +82,25 @@ delegate() {
 for mode in $modes; do
 	echo root >/tmp/user-$mode
 	: >/tmp/args-$mode
+	device=heap/system
+	prefix=b
 	case $mode in
-	depth4) chain buffer b buffer.max "heap/system 1G" >/tmp/cg-$mode ;;
-	memcg | memcg-none) chain memory m memory.max 1G >/tmp/cg-$mode ;;
+	drm-*)
+		device=drm/vgem
+		prefix=d
+		echo "-D /dev/dri/$(basename /sys/devices/platform/vgem/drm/card*)" >/tmp/args-$mode
+		;;
+	v4l2-*)
+		set -- $(vim2m) || { echo "bench: no vim2m for $mode" >$out; exit 1; }
+		device=$2
+		prefix=v
+		echo "-V $1" >/tmp/args-$mode
+		;;
+	esac
+	kind=${mode#drm-}
+	case ${kind#v4l2-} in
+	depth4) chain buffer $prefix buffer.max "$device 1G" >/tmp/cg-$mode ;;
+	memcg | memcg-none | memcg-page) chain memory m memory.max 1G >/tmp/cg-$mode ;;
 	memcg-buffer)
 		chain buffer b buffer.max "heap/system 1G" >/dev/null &&
 			chain memory b memory.max 1G >/tmp/cg-$mode ;;

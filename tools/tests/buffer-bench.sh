@@ -3,12 +3,14 @@
 # its output line, and its exit codes on bad input; with -n, a fixed count
 # between the marks of the instruction counter (NOPs here); with -p and -g,
 # its buffers charged to the named process's or cgroup's (refused at that
-# cgroup's limit of 0, allowed at max).
+# cgroup's limit of 0, allowed at max); with -D and -V, dumb buffers of vgem
+# and buffers of vim2m's output queue, each charged exactly its size to its
+# own device (buffer.peak), refused at a limit of 0.
 set -u
 . ./tap.sh
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..25"
 out=$(buffer-bench -t 0.2 4096 65536)
 check "one line per size" "$(echo "$out" | wc -l)" 2
 line=$(echo "$out" | head -n 1)
@@ -50,4 +52,37 @@ wait $client 2>/dev/null
 expect_exit 2 "one of -p and -g" "-p and -g together: exit 2" buffer-bench -p 1 -g $cg 4096
 expect_exit 1 "/nosuch: No such file" "-g of a missing cgroup: exit 1" buffer-bench -g /nosuch 4096
 rmdir $cg/bench_hop
+
+card=/dev/dri/$(basename /sys/devices/platform/vgem/drm/card*)
+for name in /sys/class/video4linux/video*/name; do
+	[ "$(cat "$name")" = vim2m ] && video=/dev/$(basename "${name%/name}")
+done
+node=/sys/class/video4linux/${video#/dev/}
+vim2m=v4l2/$(basename "$(readlink $node/device/driver)")_$(basename "$(readlink $node/device)")
+# in_new_cgroup NAME DEVICE LIMIT COMMAND...: COMMAND in a new cgroup NAME
+# whose DEVICE is limited to LIMIT.
+in_new_cgroup() {
+	dir=$cg/$1
+	mkdir $dir && echo "$2 $3" >$dir/buffer.max || return 1
+	shift 3
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$dir" "$@"
+}
+for source in "-D $card drm/vgem" "-V $video $vim2m"; do
+	set -- $source
+	name=bench_dev_${1#-}
+	expect_exit 1 "Cannot allocate memory" "$1: refused at its device's limit of 0 ($3)" \
+		in_new_cgroup $name "$3" 0 buffer-bench $1 $2 -t 0.1 4096
+	rmdir $cg/$name
+	expect_exit 0 "^size=65536 allocs=2 warmup=0$" "$1 -n 2: counted" \
+		in_new_cgroup $name "$3" max buffer-bench $1 $2 -n 2 65536
+	check "$1: each buffer charged exactly its size to $3" \
+		"$(grep "^$3 " $cg/$name/buffer.peak) $(grep "^$3 " $cg/$name/buffer.current)" \
+		"$3 65536 $3 0"
+	rmdir $cg/$name
+done
+expect_exit 2 "charge heap buffers only" "-D with -g: exit 2" buffer-bench -D $card -g $cg 4096
+expect_exit 2 "one of -D and -V" "-D and -V together: exit 2" buffer-bench -D $card -V $video 4096
+expect_exit 1 "/dev/nosuch: No such file" "-D of a missing device: exit 1" buffer-bench -D /dev/nosuch 4096
+expect_exit 1 "not a V4L2 device" "-V of a DRM card: exit 1" buffer-bench -V $card -t 0.1 4096
+expect_exit 1 "too large for -D and -V" "-D of 4 GiB: exit 1" buffer-bench -D $card -n 1 4294967296
 exit $failed
