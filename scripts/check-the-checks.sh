@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # 'make check-the-checks': do the tests catch a broken controller? For each
 # mutation of the controller, kernel/cgroup/buffer_cg* (a charge skipped, an uncharge
-# skipped, a transfer that moves 0 bytes, a refusal not counted), applied to
+# skipped, a transfer that moves 0 bytes, a refusal not counted), or of
+# memcg's dma-buf charge in mm/memcontrol.c (the same three), applied to
 # a scratch copy of this tree (build/mutants/src, never to the real
 # sources), build the debug kernel, run in one boot of it the KUnit suite
 # and every in-guest suite of 'make check' that runs with the controller
-# enabled (check.list, then debug.list), and record for each (mutation,
-# suite) whether the suite went red. One kernel and one boot a mutation: the
+# enabled (check.list, then debug.list), in a second boot the memcg suites
+# (memcg.list, with dma_heap.mem_accounting=1), and record for each
+# (mutation, suite) whether the suite went red. One kernel a mutation: the
 # debug kernel is the test kernel plus the detectors, and the suites are the
 # same programs. The boot with cgroup_disable=buffer is left out: no
 # mutation of the controller can show there. "none" is the unmutated copy:
@@ -22,22 +24,32 @@
 # buffer_cg_internal.h; pool_record_refusal() (a void function, returns at
 # once); buffer_cg_charge_transfer() (its calls of buffer_cg_pool_charge()
 # and pool_uncharge(), each of three arguments, the size last, move 0
-# bytes).
+# bytes); in mm/memcontrol.c, mem_cgroup_charge_dmabuf(),
+# mem_cgroup_uncharge_dmabuf() and the two halves of a move,
+# mem_cgroup_charge_dmabuf_below() and mem_cgroup_uncharge_dmabuf_below(),
+# each made to return at once. mm/memcontrol.c is a patched file, not an
+# overlay file: its mutation is the diff of the file as the series leaves
+# it, added to the copy's local series.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-mutants=${MUTANTS:-none charge-skipped uncharge-skipped transfer-zero event-uncounted}
+mutants=${MUTANTS:-none charge-skipped uncharge-skipped transfer-zero event-uncounted \
+	memcg-charge-skipped memcg-uncharge-skipped memcg-move-zero}
 work=$BUILD/mutants
 src=$work/src
 table=$BUILD/check-the-checks.txt
 mkdir -p "$work"
 
-# The controller's file in the copy that defines FUNC; fails unless one does.
+# The files a mutation may change: the controller's in the copy, or the
+# copy of mm/memcontrol.c (memcg_copy).
+mutable=()
+
+# The mutable file that defines FUNC; fails unless one does.
 defining_file() {
 	local def file
 	def="^[a-z][^(]*\\b$1\\("
-	file=$(grep -lP "$def" "$src"/kernel/cgroup/buffer_cg*.[ch] | grep -v '_test\.c$\|_bench\.c$') ||
-		die "no file of the controller defines $1()"
+	file=$(grep -lP "$def" "${mutable[@]}" | grep -v '_test\.c$\|_bench\.c$') ||
+		die "no file of ${mutable[*]} defines $1()"
 	[ "$(wc -l <<<"$file")" = 1 ] || die "$1() is defined in several files: $file"
 	echo "$file"
 }
@@ -68,9 +80,43 @@ body_calls() {
 	' "$file"
 }
 
+# memcg_copy: mm/memcontrol.c as the series leaves it (our tree, which
+# 'make initramfs' above brought up to date), twice: a/ stays, b/ is mutated.
+memcg_copy() {
+	rm -rf "$work/memcg"
+	mkdir -p "$work/memcg/a/mm" "$work/memcg/b/mm"
+	cp "$TREE/mm/memcontrol.c" "$work/memcg/a/mm/"
+	cp "$TREE/mm/memcontrol.c" "$work/memcg/b/mm/"
+	mutable=("$work/memcg/b/mm/memcontrol.c")
+}
+
+# memcg_patch: the mutation of mm/memcontrol.c, last in the copy's local
+# series.
+memcg_patch() {
+	local patch=9999-mutant-memcontrol.patch
+	if (cd "$work/memcg" && diff -u a/mm/memcontrol.c b/mm/memcontrol.c) \
+		>"$src/patches/local/$patch"; then
+		die "the mutation changed nothing in mm/memcontrol.c"
+	fi
+	echo "$patch" >>"$src/patches/local/series"
+	cat "$src/patches/local/$patch" >&2
+}
+
 apply() {
+	mutable=("$src"/kernel/cgroup/buffer_cg*.[ch])
+	case $1 in
+	memcg-*) memcg_copy ;;
+	esac
 	case $1 in
 	none) ;;
+	memcg-charge-skipped)
+		mutate mem_cgroup_charge_dmabuf $'\treturn 0; /* mutant: memcg charge skipped */\n' ;;
+	memcg-uncharge-skipped)
+		mutate mem_cgroup_uncharge_dmabuf $'\treturn; /* mutant: memcg uncharge skipped */\n' ;;
+	memcg-move-zero)
+		mutate mem_cgroup_charge_dmabuf_below $'\treturn 0; /* mutant: memcg moves nothing */\n' &&
+			mutate mem_cgroup_uncharge_dmabuf_below \
+				$'\treturn; /* mutant: memcg moves nothing */\n' ;;
 	charge-skipped) mutate pool_try_charge $'\treturn 0; /* mutant: charge skipped */\n' ;;
 	uncharge-skipped) mutate pool_uncharge $'\treturn; /* mutant: uncharge skipped */\n' ;;
 	event-uncounted) mutate pool_record_refusal $'\treturn; /* mutant: refusal not counted */\n' ;;
@@ -83,6 +129,21 @@ apply() {
 			$'#undef buffer_cg_pool_charge\n#undef pool_uncharge\n' ;;
 	*) die "unknown mutation '$1'" ;;
 	esac
+	case $1 in
+	memcg-*) memcg_patch ;;
+	esac
+}
+
+# memcg_boot: the copy's debug kernel again, with memcg's dma-buf accounting
+# on, for memcg.list; KUnit ran in the first boot.
+memcg_boot() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	env -u BUILD -u TREE -u PATCHES bash -c '
+		. "$1/scripts/lib.sh"
+		KERNEL=$BUILD/kernel-debug/arch/x86/boot/bzImage CMA=64M QUIET_TIMEOUT=180 \
+			guest_suites "$RESULTS" guest-memcg "$TOP/scripts/guest/memcg.list" \
+			"the debug kernel boots with memcg accounting, no splat, clean poweroff" \
+			check list=memcg.list dma_heap.mem_accounting=1 kunit.enable=0' _ "$src"
 }
 
 # The copy shares the unpacked base; its tree and objects live in its own
@@ -121,7 +182,8 @@ for m in $mutants; do
 		failed=1
 		continue
 	fi
-	if [ "$m" != none ] && diff -rq "$TOP/kernel/cgroup" "$src/kernel/cgroup" >/dev/null; then
+	if [ "$m" != none ] && [[ $m != memcg-* ]] &&
+		diff -rq "$TOP/kernel/cgroup" "$src/kernel/cgroup" >/dev/null; then
 		die "mutation '$m' changed nothing"
 	fi
 	diff -ru "$TOP/kernel/cgroup" "$src/kernel/cgroup" >&2 || true
@@ -135,6 +197,7 @@ for m in $mutants; do
 	fi
 	env -u BUILD -u TREE -u PATCHES "$src/scripts/debug-check.sh" mutant.list \
 		>"$work/$m.run.log" 2>&1 || true
+	memcg_boot >>"$work/$m.run.log" 2>&1 || true
 	rm -rf "$work/$m"
 	cp -r "$src/build/results" "$work/$m"
 	cp -r "$src/build/logs" "$work/$m/logs"
