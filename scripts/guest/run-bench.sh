@@ -85,16 +85,22 @@ for mode in $modes; do
 	device=heap/system
 	prefix=b
 	case $mode in
-	drm-*)
+	drm-disabled | drm-root | drm-depth4)
 		device=drm/vgem
 		prefix=d
 		echo "-D /dev/dri/$(basename /sys/devices/platform/vgem/drm/card*)" >/tmp/args-$mode
 		;;
-	v4l2-*)
-		set -- $(vim2m) || { echo "bench: no vim2m for $mode" >$out; exit 1; }
+	v4l2-disabled | v4l2-root | v4l2-depth4)
+		found=$(vim2m) || { echo "bench: no vim2m for $mode" >$out; exit 1; }
+		set -- $found
 		device=$2
 		prefix=v
 		echo "-V $1" >/tmp/args-$mode
+		;;
+	drm-* | v4l2-*) echo "bench: unknown mode $mode" >$out; exit 1 ;;
+	memcg-page)
+		[ "$(cat /sys/module/dma_heap/parameters/bench_page_accounting 2>/dev/null)" = Y ] ||
+			{ echo "bench: $mode needs dma_heap.bench_page_accounting=1" >$out; exit 1; }
 		;;
 	esac
 	kind=${mode#drm-}

@@ -103,6 +103,10 @@ struct source {
 	struct v4l2_format format;	/* SOURCE_V4L2: its smallest format */
 };
 
+/*
+ * Each allocates and frees one buffer of @size bytes: 0, or -1 with the
+ * failing step reported.
+ */
 static int heap_alloc_close(const struct source *src, unsigned long long size)
 {
 	struct dma_heap_allocation_data data = {
@@ -112,22 +116,41 @@ static int heap_alloc_close(const struct source *src, unsigned long long size)
 		.charge_fd = src->charge_fd >= 0 ? src->charge_fd : 0,
 	};
 
-	if (ioctl(src->fd, DMA_HEAP_IOCTL_ALLOC, &data))
+	if (ioctl(src->fd, DMA_HEAP_IOCTL_ALLOC, &data)) {
+		fprintf(stderr, "buffer-bench: allocating %llu bytes: %s\n", size, strerror(errno));
 		return -1;
+	}
 	close(data.fd);
 	return 0;
 }
 
-/* SIZE bytes as one row of 8-bit pixels: the size is exactly SIZE, aligned. */
+/*
+ * SIZE bytes as one row of 8-bit pixels. A driver computes the size from
+ * the row in 32 bits (width * bpp): check that it made SIZE, page-aligned.
+ */
 static int drm_alloc_close(const struct source *src, unsigned long long size)
 {
 	struct drm_mode_create_dumb create = { .width = size, .height = 1, .bpp = 8 };
+	unsigned long long page = sysconf(_SC_PAGESIZE);
 	struct drm_mode_destroy_dumb destroy = { 0 };
+	int ret = 0;
 
-	if (ioctl(src->fd, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+	if (ioctl(src->fd, DRM_IOCTL_MODE_CREATE_DUMB, &create)) {
+		fprintf(stderr, "buffer-bench: creating a dumb buffer of %llu bytes: %s\n", size,
+			strerror(errno));
 		return -1;
+	}
+	if (create.size != (size + page - 1) / page * page) {
+		fprintf(stderr, "buffer-bench: a dumb buffer of %llu bytes: the driver made %llu\n",
+			size, (unsigned long long)create.size);
+		ret = -1;
+	}
 	destroy.handle = create.handle;
-	return ioctl(src->fd, DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
+	if (ioctl(src->fd, DRM_IOCTL_MODE_DESTROY_DUMB, &destroy)) {
+		fprintf(stderr, "buffer-bench: destroying a dumb buffer: %s\n", strerror(errno));
+		ret = -1;
+	}
+	return ret;
 }
 
 /*
@@ -140,46 +163,48 @@ static int v4l2_alloc_close(const struct source *src, unsigned long long size)
 		.count = 1, .memory = V4L2_MEMORY_MMAP, .format = src->format,
 	};
 	struct v4l2_requestbuffers free_all = { .type = src->type, .memory = V4L2_MEMORY_MMAP };
+	int ret = 0;
 
 	create.format.fmt.pix.sizeimage = size;
-	if (ioctl(src->fd, VIDIOC_CREATE_BUFS, &create))
-		return -1;
-	if (create.count != 1) {
-		errno = ENOMEM;
+	if (ioctl(src->fd, VIDIOC_CREATE_BUFS, &create)) {
+		fprintf(stderr, "buffer-bench: creating a V4L2 buffer of %llu bytes: %s\n", size,
+			strerror(errno));
 		return -1;
 	}
-	return ioctl(src->fd, VIDIOC_REQBUFS, &free_all);
+	if (create.count != 1) {
+		fprintf(stderr, "buffer-bench: creating a V4L2 buffer of %llu bytes: the driver made %u\n",
+			size, create.count);
+		ret = -1;
+	}
+	if (ioctl(src->fd, VIDIOC_REQBUFS, &free_all)) {
+		fprintf(stderr, "buffer-bench: freeing V4L2 buffers: %s\n", strerror(errno));
+		ret = -1;
+	}
+	return ret;
 }
 
-/* One buffer allocated and closed: 0, or -1 with the errno reported. */
 static int alloc_close(const struct source *src, unsigned long long size)
 {
-	static const char *const what[] = {
-		[SOURCE_HEAP] = "allocating", [SOURCE_DRM] = "creating a dumb buffer of",
-		[SOURCE_V4L2] = "creating a V4L2 buffer of",
-	};
-	int ret;
-
-	/* A dumb buffer's width and a V4L2 plane's size are 32 bits wide. */
-	if (src->kind != SOURCE_HEAP && size > UINT32_MAX) {
-		fprintf(stderr, "buffer-bench: %llu bytes: too large for -D and -V\n", size);
-		return -1;
-	}
 	switch (src->kind) {
 	case SOURCE_DRM:
-		ret = drm_alloc_close(src, size);
-		break;
+		return drm_alloc_close(src, size);
 	case SOURCE_V4L2:
-		ret = v4l2_alloc_close(src, size);
-		break;
+		return v4l2_alloc_close(src, size);
 	default:
-		ret = heap_alloc_close(src, size);
-		break;
+		return heap_alloc_close(src, size);
 	}
-	if (ret)
-		fprintf(stderr, "buffer-bench: %s %llu bytes: %s\n", what[src->kind], size,
-			strerror(errno));
-	return ret;
+}
+
+/* That @path is a DRM device: 0, or -1 reported. */
+static int drm_setup(struct source *src, const char *path)
+{
+	struct drm_version version = { 0 };
+
+	if (ioctl(src->fd, DRM_IOCTL_VERSION, &version)) {
+		fprintf(stderr, "buffer-bench: %s: not a DRM device: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -262,7 +287,7 @@ static int measure(const struct source *src, unsigned long long size, double sec
 
 int main(int argc, char **argv)
 {
-	const char *heap_name = "system", *target = NULL, *device = NULL;
+	const char *heap_name = NULL, *target = NULL, *device = NULL;
 	struct source src = { .kind = SOURCE_HEAP, .charge_fd = -1 };
 	unsigned long count_n = 0, warmup = 0;
 	int opt, warmup_set = 0;
@@ -328,9 +353,23 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (device && target) {
-		fprintf(stderr, "buffer-bench: -p and -g charge heap buffers only, not with -D or -V\n");
+	if (device && (target || heap_name)) {
+		fprintf(stderr, "buffer-bench: -H, -p and -g are for heap buffers, not with -D or -V\n");
 		return 2;
+	}
+	/* Every size checked before the first buffer. */
+	for (int i = optind; i < argc; i++) {
+		unsigned long long size;
+
+		if (parse_size(argv[i], &size)) {
+			fprintf(stderr, "buffer-bench: bad size '%s'\n", argv[i]);
+			return 2;
+		}
+		/* A dumb buffer's width and a V4L2 plane's size are 32 bits wide. */
+		if (device && size > UINT32_MAX) {
+			fprintf(stderr, "buffer-bench: %llu bytes: too large for -D and -V\n", size);
+			return 2;
+		}
 	}
 	if (target) {
 		src.charge_fd = pid ? syscall(SYS_pidfd_open, (pid_t)pid, 0) :
@@ -341,7 +380,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!device) {
-		snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap_name);
+		snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap_name ? heap_name : "system");
 		device = path;
 	}
 	src.fd = open(device, (src.kind == SOURCE_HEAP ? O_RDONLY : O_RDWR) | O_CLOEXEC);
@@ -349,15 +388,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "buffer-bench: %s: %s\n", device, strerror(errno));
 		return 1;
 	}
-	if (src.kind == SOURCE_V4L2 && v4l2_setup(&src, device))
+	if ((src.kind == SOURCE_DRM && drm_setup(&src, device)) ||
+	    (src.kind == SOURCE_V4L2 && v4l2_setup(&src, device)))
 		return 1;
 	for (int i = optind; i < argc; i++) {
 		unsigned long long size;
 
-		if (parse_size(argv[i], &size)) {
-			fprintf(stderr, "buffer-bench: bad size '%s'\n", argv[i]);
-			return 2;
-		}
+		parse_size(argv[i], &size);
 		if (count_n ? count(&src, size, count_n, warmup_set ? warmup : count_n / 10) :
 			      measure(&src, size, seconds))
 			return 1;

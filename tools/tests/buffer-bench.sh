@@ -10,7 +10,7 @@ set -u
 . ./tap.sh
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..29"
 out=$(buffer-bench -t 0.2 4096 65536)
 check "one line per size" "$(echo "$out" | wc -l)" 2
 line=$(echo "$out" | head -n 1)
@@ -53,10 +53,18 @@ expect_exit 2 "one of -p and -g" "-p and -g together: exit 2" buffer-bench -p 1 
 expect_exit 1 "/nosuch: No such file" "-g of a missing cgroup: exit 1" buffer-bench -g /nosuch 4096
 rmdir $cg/bench_hop
 
-card=/dev/dri/$(basename /sys/devices/platform/vgem/drm/card*)
-for name in /sys/class/video4linux/video*/name; do
-	[ "$(cat "$name")" = vim2m ] && video=/dev/$(basename "${name%/name}")
+card=
+for c in /sys/devices/platform/vgem/drm/card*; do
+	[ -e "$c" ] && card=/dev/dri/${c##*/}
 done
+video=
+for name in /sys/class/video4linux/video*/name; do
+	[ "$(cat "$name" 2>/dev/null)" = vim2m ] && video=/dev/$(basename "${name%/name}")
+done
+if [ -z "$card" ] || [ -z "$video" ]; then
+	not_ok "no vgem card ('$card') or vim2m node ('$video'): -D and -V not tested"
+	exit 1
+fi
 node=/sys/class/video4linux/${video#/dev/}
 vim2m=v4l2/$(basename "$(readlink $node/device/driver)")_$(basename "$(readlink $node/device)")
 # in_new_cgroup NAME DEVICE LIMIT COMMAND...: COMMAND in a new cgroup NAME
@@ -72,6 +80,9 @@ for source in "-D $card drm/vgem" "-V $video $vim2m"; do
 	name=bench_dev_${1#-}
 	expect_exit 1 "Cannot allocate memory" "$1: refused at its device's limit of 0 ($3)" \
 		in_new_cgroup $name "$3" 0 buffer-bench $1 $2 -t 0.1 4096
+	# ENOMEM alone could be the driver's; the refusal is the controller's.
+	check "$1: the refusal counted in buffer.events" \
+		"$(grep "^$3 " $cg/$name/buffer.events)" "$3 max=1"
 	rmdir $cg/$name
 	expect_exit 0 "^size=65536 allocs=2 warmup=0$" "$1 -n 2: counted" \
 		in_new_cgroup $name "$3" max buffer-bench $1 $2 -n 2 65536
@@ -80,9 +91,15 @@ for source in "-D $card drm/vgem" "-V $video $vim2m"; do
 		"$3 65536 $3 0"
 	rmdir $cg/$name
 done
-expect_exit 2 "charge heap buffers only" "-D with -g: exit 2" buffer-bench -D $card -g $cg 4096
+expect_exit 2 "for heap buffers, not with -D or -V" "-D with -g: exit 2" \
+	buffer-bench -D $card -g $cg 4096
+expect_exit 2 "for heap buffers, not with -D or -V" "-V with -H: exit 2" \
+	buffer-bench -V $video -H system 4096
 expect_exit 2 "one of -D and -V" "-D and -V together: exit 2" buffer-bench -D $card -V $video 4096
 expect_exit 1 "/dev/nosuch: No such file" "-D of a missing device: exit 1" buffer-bench -D /dev/nosuch 4096
+expect_exit 1 "not a DRM device" "-D of a V4L2 device: exit 1" buffer-bench -D $video -t 0.1 4096
 expect_exit 1 "not a V4L2 device" "-V of a DRM card: exit 1" buffer-bench -V $card -t 0.1 4096
-expect_exit 1 "too large for -D and -V" "-D of 4 GiB: exit 1" buffer-bench -D $card -n 1 4294967296
+out=$(buffer-bench -D $card -n 1 4096 4294967296 2>&1)
+check "-D of 4 GiB after a good size: exit 2 before any buffer" "$?: $out" \
+	"2: buffer-bench: 4294967296 bytes: too large for -D and -V"
 exit $failed
