@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # 'make check-the-checks': do the tests catch a broken controller? For each
 # mutation of the controller, kernel/cgroup/buffer_cg* (a charge skipped, an uncharge
-# skipped, a transfer that moves 0 bytes, a refusal not counted), or of
-# memcg's dma-buf charge in mm/memcontrol.c (the same three), applied to
+# skipped, a transfer that moves 0 bytes, a refusal not counted, a device's
+# state killed outside the lock that orders it against its
+# re-registration), or of memcg's dma-buf charge (in mm/memcontrol.c, the
+# same first three; in drivers/dma-buf/dma-heap.c, dma_heap.mem_accounting
+# ignored), applied to
 # a scratch copy of this tree (build/mutants/src, never to the real
 # sources), build the debug kernel, run in one boot of it the KUnit suite
 # and every in-guest suite of 'make check' that runs with the controller
@@ -24,17 +27,23 @@
 # buffer_cg_internal.h; pool_record_refusal() (a void function, returns at
 # once); buffer_cg_charge_transfer() (its calls of buffer_cg_pool_charge()
 # and pool_uncharge(), each of three arguments, the size last, move 0
-# bytes); in mm/memcontrol.c, mem_cgroup_charge_dmabuf(),
-# mem_cgroup_uncharge_dmabuf() and the two halves of a move,
-# mem_cgroup_charge_dmabuf_below() and mem_cgroup_uncharge_dmabuf_below(),
-# each made to return at once. mm/memcontrol.c is a patched file, not an
-# overlay file: its mutation is the diff of the file as the series leaves
-# it, added to the copy's local series.
+# bytes); buffer_cg_unregister_device() (its percpu_ref_kill() right
+# before its mutex_unlock(), which the mutation swaps, with a delay
+# between them, so that a registration can find the state unbound and
+# still alive: the race the KUnit case reregister_race exists for); in
+# mm/memcontrol.c, mem_cgroup_charge_dmabuf(), mem_cgroup_uncharge_dmabuf()
+# and the two halves of a move, mem_cgroup_charge_dmabuf_below() and
+# mem_cgroup_uncharge_dmabuf_below(), each made to return at once; in
+# drivers/dma-buf/dma-heap.c, dma_heap_ioctl_allocate()'s test of
+# "dma_heap_mem_accounting &&". Those two are patched files, not overlay
+# files: their mutation is the diff of the file as the series leaves it,
+# added to the copy's local series.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mutants=${MUTANTS:-none charge-skipped uncharge-skipped transfer-zero event-uncounted \
-	memcg-charge-skipped memcg-uncharge-skipped memcg-move-zero}
+	rereg-kill-unlocked memcg-charge-skipped memcg-uncharge-skipped memcg-move-zero \
+	memcg-param-ignored}
 work=$BUILD/mutants
 src=$work/src
 table=$BUILD/check-the-checks.txt
@@ -80,35 +89,61 @@ body_calls() {
 	' "$file"
 }
 
-# memcg_copy: mm/memcontrol.c as the series leaves it (our tree, which
-# 'make initramfs' above brought up to date), twice: a/ stays, b/ is mutated.
-memcg_copy() {
-	rm -rf "$work/memcg"
-	mkdir -p "$work/memcg/a/mm" "$work/memcg/b/mm"
-	cp "$TREE/mm/memcontrol.c" "$work/memcg/a/mm/"
-	cp "$TREE/mm/memcontrol.c" "$work/memcg/b/mm/"
-	mutable=("$work/memcg/b/mm/memcontrol.c")
+# patched_copy FILE: a file of the series' (not of the overlay) as the
+# series leaves it (our tree, which 'make initramfs' above brought up to
+# date), twice: a/ stays, b/ is mutated.
+patched_copy() {
+	rm -rf "$work/patched"
+	mkdir -p "$work/patched/a/$(dirname "$1")" "$work/patched/b/$(dirname "$1")"
+	cp "$TREE/$1" "$work/patched/a/$1"
+	cp "$TREE/$1" "$work/patched/b/$1"
+	mutable=("$work/patched/b/$1")
+	patched=$1
 }
 
-# memcg_patch: the mutation of mm/memcontrol.c, last in the copy's local
-# series.
-memcg_patch() {
-	local patch=9999-mutant-memcontrol.patch
-	if (cd "$work/memcg" && diff -u a/mm/memcontrol.c b/mm/memcontrol.c) \
+# patched_patch: the mutation of that file, last in the copy's local series.
+patched_patch() {
+	local patch=9999-mutant.patch
+	if (cd "$work/patched" && diff -u "a/$patched" "b/$patched") \
 		>"$src/patches/local/$patch"; then
-		die "the mutation changed nothing in mm/memcontrol.c"
+		die "the mutation changed nothing in $patched"
 	fi
 	echo "$patch" >>"$src/patches/local/series"
 	cat "$src/patches/local/$patch" >&2
 }
 
+# replace_in FUNC OLD NEW [BEFORE]: in FUNC's body, OLD (which must be
+# there) becomes NEW; BEFORE goes before FUNC's definition.
+replace_in() {
+	local file
+	file=$(defining_file "$1")
+	FUNC=$1 OLD=$2 NEW=$3 BEFORE=${4:-} perl -0777 -i -pe '
+		my ($f, $old, $new, $before) = @ENV{qw(FUNC OLD NEW BEFORE)};
+		my $def = qr/^[a-z][^\n]*\b\Q$f\E\([^;{]*\)\n\{\n/m;
+		s{($def)(.*?\n\}\n)}{
+			my ($head, $body) = ($1, $2);
+			$body =~ s/\Q$old\E/$new/ or die "$f: its body has no \"$old\"\n";
+			"$before$head$body";
+		}se or die "$f: no definition found\n";
+	' "$file"
+}
+
 apply() {
 	mutable=("$src"/kernel/cgroup/buffer_cg*.[ch])
 	case $1 in
-	memcg-*) memcg_copy ;;
+	memcg-param-ignored) patched_copy drivers/dma-buf/dma-heap.c ;;
+	memcg-*) patched_copy mm/memcontrol.c ;;
 	esac
 	case $1 in
 	none) ;;
+	rereg-kill-unlocked)
+		replace_in buffer_cg_unregister_device \
+			$'\tpercpu_ref_kill(&state->ref);\n\tmutex_unlock(&buffer_cg_mutex);\n' \
+			$'\tmutex_unlock(&buffer_cg_mutex);\n\tudelay(50); /* mutant: killed unlocked, the window widened */\n\tpercpu_ref_kill(&state->ref);\n' \
+			$'#include <linux/delay.h>\n' ;;
+	memcg-param-ignored)
+		replace_in dma_heap_ioctl_allocate 'dma_heap_mem_accounting &&' \
+			'/* mutant: dma_heap.mem_accounting ignored */' ;;
 	memcg-charge-skipped)
 		mutate mem_cgroup_charge_dmabuf $'\treturn 0; /* mutant: memcg charge skipped */\n' ;;
 	memcg-uncharge-skipped)
@@ -130,7 +165,7 @@ apply() {
 	*) die "unknown mutation '$1'" ;;
 	esac
 	case $1 in
-	memcg-*) memcg_patch ;;
+	memcg-*) patched_patch ;;
 	esac
 }
 

@@ -783,6 +783,15 @@ static void test_stock_charge_on(struct kunit *test,
 	wait_for_completion(&c->done);
 }
 
+/* The first two CPUs online in @cpu; the test is skipped without two. */
+static void test_two_cpus(struct kunit *test, unsigned int cpu[2])
+{
+	cpu[0] = cpumask_first(cpu_online_mask);
+	cpu[1] = cpumask_next(cpu[0], cpu_online_mask);
+	if (cpu[1] >= nr_cpu_ids)
+		kunit_skip(test, "needs a second CPU online");
+}
+
 /*
  * Bytes another CPU keeps do not make a limit refuse a charge: the charge
  * drains that CPU's stock and tries again.
@@ -793,13 +802,9 @@ static void buffer_cg_test_stock_other_cpu(struct kunit *test)
 	struct test_stock_charger filler = { .dev = &dev, .release = true };
 	struct test_stock_charger charger = { .dev = &dev };
 	struct buffer_cg *root, *cg;
-	int first, second;
+	unsigned int cpu[2];
 
-	first = cpumask_first(cpu_online_mask);
-	second = cpumask_next(first, cpu_online_mask);
-	if (second >= nr_cpu_ids)
-		kunit_skip(test, "needs a second CPU online");
-
+	test_two_cpus(test, cpu);
 	root = test_cg_create(test, NULL);
 	cg = test_cg_create(test, root);
 	filler.cg = cg;
@@ -807,13 +812,13 @@ static void buffer_cg_test_stock_other_cpu(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&dev), 0);
 	KUNIT_ASSERT_EQ(test, test_set_limits(cg, "kunit/stock-cpu 8K"), 0);
 
-	test_stock_charge_on(test, &filler, second);
+	test_stock_charge_on(test, &filler, cpu[1]);
 	KUNIT_ASSERT_EQ(test, filler.ret, 0);
 	KUNIT_EXPECT_EQ(test, test_usage(cg, &dev), SZ_8K);
 	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), 0);
 
 	/* On the first CPU, whose own stock is empty. */
-	test_stock_charge_on(test, &charger, first);
+	test_stock_charge_on(test, &charger, cpu[0]);
 	KUNIT_EXPECT_EQ(test, charger.ret, 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&test_pool(cg, &dev)->events_max), 0);
 	KUNIT_EXPECT_EQ(test, test_current(cg, &dev), SZ_8K);
@@ -912,7 +917,8 @@ static int test_registrar_fn(void *data)
  * Two drivers register and unregister one name in turn while a buffer
  * keeps the device's state: each registration finds it registered or
  * dying, never in between, so none resurrects a live reference and no
- * unregistration kills the next registration's.
+ * unregistration kills the next registration's. The two run on two CPUs:
+ * on one, a registration could never run inside an unregistration.
  */
 static void buffer_cg_test_reregister_race(struct kunit *test)
 {
@@ -924,8 +930,10 @@ static void buffer_cg_test_reregister_race(struct kunit *test)
 	struct buffer_cg *root = test_cg_create(test, NULL);
 	struct buffer_cg *cg = test_cg_create(test, root);
 	struct buffer_cg_record kept, again;
+	unsigned int cpu[2];
 	int i;
 
+	test_two_cpus(test, cpu);
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&first), 0);
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&kept, cg, &first, SZ_4K), 0);
 	buffer_cg_unregister_device(&first);
@@ -934,8 +942,10 @@ static void buffer_cg_test_reregister_race(struct kunit *test)
 		struct task_struct *t;
 
 		init_completion(&r[i].done);
-		t = kthread_run(test_registrar_fn, &r[i], "buffer_cg_rereg%d", i);
+		t = kthread_create(test_registrar_fn, &r[i], "buffer_cg_rereg%d", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		kthread_bind(t, cpu[i]);
+		wake_up_process(t);
 	}
 	for (i = 0; i < 2; i++)
 		wait_for_completion(&r[i].done);

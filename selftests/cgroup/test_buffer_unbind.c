@@ -5,6 +5,9 @@
  * controller while charges are being taken, and each bind registers it
  * again. Run on a debug kernel (KASAN, lockdep), a charge that reads freed
  * device state is a report; here, every buffer's charge must come back.
+ * One buffer is held throughout, so that the device's state lives through
+ * every unbind and is taken back by every bind: what the churn charged and
+ * did not give back would stay in it.
  *
  * usage: test_buffer_unbind [SECONDS]   (default 20)
  */
@@ -105,6 +108,7 @@ static int write_sysfs(const char *dir, const char *file, const char *text)
 
 struct counts {
 	long created, refused;
+	long held;		/* the size of the buffer held throughout */
 };
 
 /*
@@ -145,19 +149,34 @@ static int churn_in_cgroup(const char *cgroup, void *arg)
 	return 0;
 }
 
+/* Create one dumb buffer and hold it until killed; -1 if it cannot. */
+static int hold_in_cgroup(const char *cgroup, void *arg)
+{
+	struct gpu *gpu = ((void **)arg)[0];
+	struct counts *shared = ((void **)arg)[1];
+	int fd = open(gpu->card, O_RDWR | O_CLOEXEC);
+	long size;
+
+	if (fd < 0 || dumb_create(fd, 64, 64, &size) < 0)
+		return -1;
+	__atomic_store_n(&shared->held, size, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	int seconds = argc > 1 ? atoi(argv[1]) : 20, cycles = 0, i, ret;
 	struct counts *shared;
-	pid_t workers[WORKERS];
 	char root[PATH_MAX], *cg;
 	struct gpu gpu = { 0 }, again = { 0 };
+	pid_t workers[WORKERS], holder;
 	void *args[2];
 	time_t end;
 	long current;
 
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	if (cg_find_unified_root(root, sizeof(root), NULL))
 		ksft_exit_skip("cgroup v2 isn't mounted\n");
 	if (find_gpu(&gpu))
@@ -171,6 +190,14 @@ int main(int argc, char **argv)
 		ksft_exit_fail_msg("no cgroup or shared memory\n");
 	args[0] = &gpu;
 	args[1] = shared;
+	holder = cg_run_nowait(cg, hold_in_cgroup, args);
+	for (i = 0; holder > 0 && i < 1000; i++) {
+		if (__atomic_load_n(&shared->held, __ATOMIC_ACQUIRE))
+			break;
+		usleep(10000);
+	}
+	if (holder <= 0 || !shared->held)
+		ksft_exit_fail_msg("no dumb buffer to hold on %s\n", gpu.card);
 	for (i = 0; i < WORKERS; i++)
 		workers[i] = cg_run_nowait(cg, churn_in_cgroup, args);
 
@@ -200,6 +227,12 @@ int main(int argc, char **argv)
 	/* Under the same PCI address, maybe as another card. */
 	snprintf(again.pci, sizeof(again.pci), "%s", gpu.pci);
 	ksft_test_result(!find_gpu(&again), "the card is back\n");
+	current = buffer_value(cg, "buffer.current", gpu.device, NULL);
+	ksft_test_result(current == shared->held,
+			 "the held buffer's charge alone is left (current %ld, held %ld)\n",
+			 current, shared->held);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
 	current = buffer_value(cg, "buffer.current", gpu.device, NULL);
 	ksft_test_result(current == 0,
 			 "every buffer's charge came back (current %ld)\n", current);
