@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # 'make check-the-checks': do the tests catch a broken controller? For each
-# mutation of the controller, kernel/cgroup/buffer_cg* (a charge skipped, an uncharge
-# skipped, a transfer that moves 0 bytes, a refusal not counted, a device's
+# mutation of the controller, kernel/cgroup/buffer_cg* (a charge skipped,
+# every charge refused, an uncharge skipped, a transfer that moves 0 bytes,
+# a refusal not counted, no cgroup below the root allocated, a device's
 # state killed outside the lock that orders it against its
-# re-registration), or of memcg's dma-buf charge (in mm/memcontrol.c, the
+# re-registration), of memcg's dma-buf charge (in mm/memcontrol.c, the
 # same first three; in drivers/dma-buf/dma-heap.c, dma_heap.mem_accounting
-# ignored), applied to
+# ignored), or of buffer-cg (no hint to enable the controller, no buffer
+# reported as a leak: the copy's buffer-cg replaces ours in the guest),
+# applied to
 # a scratch copy of this tree (build/mutants/src, never to the real
 # sources), build the debug kernel, run in one boot of it the KUnit suite
 # and every in-guest suite of 'make check' that runs with the controller
@@ -22,10 +25,10 @@
 #
 # The mutations anchor on these functions of the controller's files, each
 # defined once with its body's opening brace alone on the next line (kernel
-# style): pool_try_charge() (returns at once: a charge skipped),
-# pool_uncharge() (a void function, returns at once), both in
-# buffer_cg_internal.h; pool_record_refusal() (a void function, returns at
-# once); buffer_cg_charge_transfer() (its calls of buffer_cg_pool_charge()
+# style): pool_try_charge() (returns at once: a charge skipped; or refuses
+# at once) and pool_uncharge() (a void function, returns at once), both in
+# buffer_cg_internal.h; buffer_cg_css_alloc() (fails but for the root);
+# pool_record_refusal() (a void function, returns at once); buffer_cg_charge_transfer() (its calls of buffer_cg_pool_charge()
 # and pool_uncharge(), each of three arguments, the size last, move 0
 # bytes); buffer_cg_unregister_device() (its percpu_ref_kill() right
 # before its mutex_unlock(), which the mutation swaps, with a delay
@@ -37,13 +40,15 @@
 # drivers/dma-buf/dma-heap.c, dma_heap_ioctl_allocate()'s test of
 # "dma_heap_mem_accounting &&". Those two are patched files, not overlay
 # files: their mutation is the diff of the file as the series leaves it,
-# added to the copy's local series.
+# added to the copy's local series. In tools/buffer-cg/buffer-cg.c,
+# require_controller()'s "if (listed)" and leak_reason().
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-mutants=${MUTANTS:-none charge-skipped uncharge-skipped transfer-zero event-uncounted \
+mutants=${MUTANTS:-none charge-skipped charge-refused uncharge-skipped transfer-zero \
+	event-uncounted css-alloc-fails \
 	rereg-kill-unlocked memcg-charge-skipped memcg-uncharge-skipped memcg-move-zero \
-	memcg-param-ignored}
+	memcg-param-ignored cli-hint-dropped cli-leak-missed}
 work=$BUILD/mutants
 src=$work/src
 table=$BUILD/check-the-checks.txt
@@ -53,14 +58,21 @@ mkdir -p "$work"
 # copy of mm/memcontrol.c (memcg_copy).
 mutable=()
 
-# The mutable file that defines FUNC; fails unless one does.
+# Perl that sets $def to match the definition of the function $ENV{FUNC}
+# up to its body's opening brace, in kernel style (a declaration, which
+# ends in ';', does not match).
+# shellcheck disable=SC2016 # Perl's
+perl_def='my $def = qr/^(?:[A-Za-z][^\n]*\b)?\Q$ENV{FUNC}\E\([^;{]*\)\n\{\n/m;'
+
+# The mutable file that defines FUNC; fails unless exactly one does.
 defining_file() {
-	local def file
-	def="^[a-z][^(]*\\b$1\\("
-	file=$(grep -lP "$def" "${mutable[@]}" | grep -v '_test\.c$\|_bench\.c$') ||
-		die "no file of ${mutable[*]} defines $1()"
-	[ "$(wc -l <<<"$file")" = 1 ] || die "$1() is defined in several files: $file"
-	echo "$file"
+	local file found=()
+	for file in "${mutable[@]}"; do
+		[[ $file != *_test.c && $file != *_bench.c ]] || continue
+		FUNC=$1 perl -0777 -ne "$perl_def"'exit(/$def/ ? 0 : 1)' "$file" && found+=("$file")
+	done
+	[ ${#found[@]} = 1 ] || die "$1() is defined in ${#found[@]} of ${mutable[*]}, want 1"
+	echo "${found[0]}"
 }
 
 # mutate FUNC FIRST [BEFORE AFTER]: in the copy's file that defines FUNC,
@@ -70,9 +82,8 @@ defining_file() {
 mutate() {
 	local file
 	file=$(defining_file "$1")
-	FUNC=$1 FIRST=$2 BEFORE=${3:-} AFTER=${4:-} perl -0777 -i -pe '
+	FUNC=$1 FIRST=$2 BEFORE=${3:-} AFTER=${4:-} perl -0777 -i -pe "$perl_def"'
 		my ($f, $first, $before, $after) = @ENV{qw(FUNC FIRST BEFORE AFTER)};
-		my $def = qr/^[a-z][^\n]*\b\Q$f\E\([^;{]*\)\n\{\n/m;
 		my $n = () = /$def/g;
 		die "$f: $n definitions found, want 1\n" unless $n == 1;
 		s/($def)(.*?\n\}\n)/$before$1$first$2$after/s;
@@ -83,9 +94,8 @@ mutate() {
 body_calls() {
 	local file
 	file=$(defining_file "$1")
-	FUNC=$1 CALL=$2 perl -0777 -ne '
-		my $f = $ENV{FUNC};
-		exit(/^[a-z][^\n]*\b\Q$f\E\([^;{]*\)\n\{\n(.*?)\n\}\n/ms && $1 =~ /$ENV{CALL}/ ? 0 : 1);
+	FUNC=$1 CALL=$2 perl -0777 -ne "$perl_def"'
+		exit(/$def(.*?)\n\}\n/s && $1 =~ /$ENV{CALL}/ ? 0 : 1);
 	' "$file"
 }
 
@@ -117,9 +127,8 @@ patched_patch() {
 replace_in() {
 	local file
 	file=$(defining_file "$1")
-	FUNC=$1 OLD=$2 NEW=$3 BEFORE=${4:-} perl -0777 -i -pe '
+	FUNC=$1 OLD=$2 NEW=$3 BEFORE=${4:-} perl -0777 -i -pe "$perl_def"'
 		my ($f, $old, $new, $before) = @ENV{qw(FUNC OLD NEW BEFORE)};
-		my $def = qr/^[a-z][^\n]*\b\Q$f\E\([^;{]*\)\n\{\n/m;
 		s{($def)(.*?\n\}\n)}{
 			my ($head, $body) = ($1, $2);
 			$body =~ s/\Q$old\E/$new/ or die "$f: its body has no \"$old\"\n";
@@ -133,6 +142,7 @@ apply() {
 	case $1 in
 	memcg-param-ignored) patched_copy drivers/dma-buf/dma-heap.c ;;
 	memcg-*) patched_copy mm/memcontrol.c ;;
+	cli-*) mutable=("$src/tools/buffer-cg/buffer-cg.c") ;;
 	esac
 	case $1 in
 	none) ;;
@@ -153,6 +163,10 @@ apply() {
 			mutate mem_cgroup_uncharge_dmabuf_below \
 				$'\treturn; /* mutant: memcg moves nothing */\n' ;;
 	charge-skipped) mutate pool_try_charge $'\treturn 0; /* mutant: charge skipped */\n' ;;
+	charge-refused) mutate pool_try_charge $'\treturn pool; /* mutant: every charge refused */\n' ;;
+	css-alloc-fails)
+		mutate buffer_cg_css_alloc \
+			$'\tif (parent_css) /* mutant: no cgroup below the root */\n\t\treturn ERR_PTR(-ENOMEM);\n' ;;
 	uncharge-skipped) mutate pool_uncharge $'\treturn; /* mutant: uncharge skipped */\n' ;;
 	event-uncounted) mutate pool_record_refusal $'\treturn; /* mutant: refusal not counted */\n' ;;
 	transfer-zero)
@@ -162,6 +176,11 @@ apply() {
 		mutate buffer_cg_charge_transfer '' \
 			$'/* mutant: a transfer moves 0 bytes */\n#define buffer_cg_pool_charge(p, s, n) buffer_cg_pool_charge(p, s, 0)\n#define pool_uncharge(p, s, n) pool_uncharge(p, s, 0)\n' \
 			$'#undef buffer_cg_pool_charge\n#undef pool_uncharge\n' ;;
+	cli-hint-dropped)
+		replace_in require_controller $'\tif (listed)\n' \
+			$'\tif (listed && false) /* mutant: no hint to enable the controller */\n' ;;
+	cli-leak-missed)
+		mutate leak_reason $'\treturn NULL; /* mutant: no buffer is a leak */\n' ;;
 	*) die "unknown mutation '$1'" ;;
 	esac
 	case $1 in
@@ -197,8 +216,21 @@ prepare_copy() {
 	} >"$src/build/initramfs.cpio.gz"
 }
 
-# The guest's programs are not mutated: ours, with the list of both kernels'
-# suites (debug.list's test_buffer is check.list's again) appended.
+# cli_initramfs: the copy's buffer-cg in the copy's initramfs, over ours (a
+# later entry of the archive replaces an earlier one of the same path).
+cli_initramfs() {
+	local root=$work/cli
+	rm -rf "$root"
+	mkdir -p "$root/usr/bin"
+	make -s -C "$src/tools" UAPI="$BUILD/kernel-test/usr/include" OUT="$root/usr/bin" \
+		CC="ccache gcc" "$root/usr/bin/buffer-cg"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) \
+		>>"$src/build/initramfs.cpio.gz"
+}
+
+# The guest's programs are ours (but buffer-cg under a cli-* mutation), with
+# the list of both kernels' suites (debug.list's test_buffer is check.list's
+# again) appended.
 make -C "$TOP" -s initramfs
 rm -rf "$work/initramfs"
 mkdir -p "$work/initramfs/tests"
@@ -217,11 +249,14 @@ for m in $mutants; do
 		failed=1
 		continue
 	fi
+	mutated=kernel/cgroup
+	[[ $m != cli-* ]] || mutated=tools/buffer-cg
 	if [ "$m" != none ] && [[ $m != memcg-* ]] &&
-		diff -rq "$TOP/kernel/cgroup" "$src/kernel/cgroup" >/dev/null; then
+		diff -rq "$TOP/$mutated" "$src/$mutated" >/dev/null; then
 		die "mutation '$m' changed nothing"
 	fi
-	diff -ru "$TOP/kernel/cgroup" "$src/kernel/cgroup" >&2 || true
+	diff -ru "$TOP/$mutated" "$src/$mutated" >&2 || true
+	[[ $m != cli-* ]] || cli_initramfs
 	rm -rf "$src/build/results"
 	if ! env -u BUILD -u TREE -u PATCHES make -C "$src" -s debug-kernel \
 		>"$work/$m.build.log" 2>&1; then

@@ -893,20 +893,54 @@ static void buffer_cg_test_over_bound(struct kunit *test)
 
 struct test_registrar {
 	struct buffer_cg_device dev;
+	struct test_registrar *other;
+	atomic_t *started;
+	unsigned long deadline;
+	/* Set from before an unregistration until it has returned. */
+	int unregistering;
+	int rounds, raced, killed;
 	struct completion done;
-	int rounds;
 };
 
+/*
+ * Register and unregister until the deadline, or until enough
+ * registrations were made while the other registrar was still inside
+ * buffer_cg_unregister_device(). Each registration is checked once the
+ * other's call has returned: nothing that call did after letting this
+ * registration in may have killed its reference.
+ */
 static int test_registrar_fn(void *data)
 {
 	struct test_registrar *r = data;
-	int i;
+	struct buffer_cg_dev_state *state;
+	bool raced;
 
-	for (i = 0; i < 200; i++) {
-		if (buffer_cg_register_device(&r->dev))
+	/* A start gate: neither runs its rounds alone. */
+	atomic_inc(r->started);
+	while (atomic_read(r->started) < 2)
+		cond_resched();
+
+	while (r->raced < 50 && !completion_done(&r->other->done) &&
+	       time_before(jiffies, r->deadline)) {
+		if (buffer_cg_register_device(&r->dev)) {
+			cond_resched();
 			continue;
+		}
 		r->rounds++;
+		/* Pairs with the release after the other's unregistration. */
+		raced = smp_load_acquire(&r->other->unregistering);
+		/* Its last store done: the kill, if it came late. */
+		while (smp_load_acquire(&r->other->unregistering))
+			cond_resched();
+		state = rcu_dereference_protected(r->dev.state, true);
+		if (percpu_ref_is_dying(&state->ref))
+			r->killed++;
+		r->raced += raced;
+		/* Seen by the other's registration: the mutex orders them. */
+		WRITE_ONCE(r->unregistering, 1);
 		buffer_cg_unregister_device(&r->dev);
+		/* Pairs with the other's acquire: all of the call before it. */
+		smp_store_release(&r->unregistering, 0);
 		cond_resched();
 	}
 	complete(&r->done);
@@ -923,33 +957,50 @@ static int test_registrar_fn(void *data)
 static void buffer_cg_test_reregister_race(struct kunit *test)
 {
 	struct buffer_cg_device first = { .name = "kunit/rereg" };
+	atomic_t started = ATOMIC_INIT(0);
 	struct test_registrar r[2] = {
-		{ .dev = { .name = "kunit/rereg" } },
-		{ .dev = { .name = "kunit/rereg" } },
+		{ .dev = { .name = "kunit/rereg" }, .other = &r[1] },
+		{ .dev = { .name = "kunit/rereg" }, .other = &r[0] },
 	};
-	struct buffer_cg *root = test_cg_create(test, NULL);
-	struct buffer_cg *cg = test_cg_create(test, root);
+	struct task_struct *t[2];
+	struct buffer_cg *root, *cg;
 	struct buffer_cg_record kept, again;
 	unsigned int cpu[2];
 	int i;
 
 	test_two_cpus(test, cpu);
+	root = test_cg_create(test, NULL);
+	cg = test_cg_create(test, root);
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&first), 0);
 	KUNIT_ASSERT_EQ(test, buffer_cg_charge(&kept, cg, &first, SZ_4K), 0);
 	buffer_cg_unregister_device(&first);
 
 	for (i = 0; i < 2; i++) {
-		struct task_struct *t;
-
+		r[i].started = &started;
+		r[i].deadline = jiffies + 5 * HZ;
 		init_completion(&r[i].done);
-		t = kthread_create(test_registrar_fn, &r[i], "buffer_cg_rereg%d", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-		kthread_bind(t, cpu[i]);
-		wake_up_process(t);
+		t[i] = kthread_create(test_registrar_fn, &r[i], "buffer_cg_rereg%d", i);
+	}
+	/* Neither may run once the test has failed: they use its stack. */
+	if (IS_ERR(t[0]) || IS_ERR(t[1])) {
+		for (i = 0; i < 2; i++)
+			if (!IS_ERR(t[i]))
+				kthread_stop(t[i]);
+		KUNIT_FAIL(test, "no registrar thread");
+		buffer_cg_charge_release(&kept);
+		test_cg_free(cg);
+		test_cg_free(root);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		kthread_bind(t[i], cpu[i]);
+		wake_up_process(t[i]);
 	}
 	for (i = 0; i < 2; i++)
 		wait_for_completion(&r[i].done);
-	KUNIT_EXPECT_GT(test, r[0].rounds + r[1].rounds, 0);
+	kunit_info(test, "%d and %d registrations, %d and %d inside the other's unregistration\n",
+		   r[0].rounds, r[1].rounds, r[0].raced, r[1].raced);
+	KUNIT_EXPECT_EQ(test, r[0].killed + r[1].killed, 0);
 
 	/* The name registers once more, and its reference is alive. */
 	KUNIT_ASSERT_EQ(test, buffer_cg_register_device(&first), 0);
@@ -961,6 +1012,8 @@ static void buffer_cg_test_reregister_race(struct kunit *test)
 	test_wait_device_gone(test, "kunit/rereg");
 	test_cg_free(cg);
 	test_cg_free(root);
+	if (!r[0].raced && !r[1].raced && !r[0].killed && !r[1].killed)
+		kunit_skip(test, "no registration came inside the other's unregistration");
 }
 
 struct test_unplug_charger {
