@@ -904,7 +904,7 @@ struct test_registrar {
 
 /*
  * Register and unregister until the deadline, or until enough
- * registrations were made while the other registrar was still inside
+ * registrations were begun while the other registrar was still inside
  * buffer_cg_unregister_device(). Each registration is checked once the
  * other's call has returned: nothing that call did after letting this
  * registration in may have killed its reference.
@@ -922,13 +922,13 @@ static int test_registrar_fn(void *data)
 
 	while (r->raced < 50 && !completion_done(&r->other->done) &&
 	       time_before(jiffies, r->deadline)) {
+		/* Pairs with the release after the other's unregistration. */
+		raced = smp_load_acquire(&r->other->unregistering);
 		if (buffer_cg_register_device(&r->dev)) {
 			cond_resched();
 			continue;
 		}
 		r->rounds++;
-		/* Pairs with the release after the other's unregistration. */
-		raced = smp_load_acquire(&r->other->unregistering);
 		/* Its last store done: the kill, if it came late. */
 		while (smp_load_acquire(&r->other->unregistering))
 			cond_resched();
