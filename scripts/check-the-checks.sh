@@ -23,12 +23,13 @@
 # red, a mutation no longer applies or builds, or a mutation survives every
 # suite. MUTANTS="none uncharge-skipped" runs a subset. Not part of 'make check'.
 #
-# The mutations anchor on these functions of the controller's files, each
-# defined once with its body's opening brace alone on the next line (kernel
-# style): pool_try_charge() (returns at once: a charge skipped; or refuses
-# at once) and pool_uncharge() (a void function, returns at once), both in
-# buffer_cg_internal.h; buffer_cg_css_alloc() (fails but for the root);
-# pool_record_refusal() (a void function, returns at once); buffer_cg_charge_transfer() (its calls of buffer_cg_pool_charge()
+# The mutations anchor on these functions of the controller's files,
+# each defined once with its body's opening brace alone on the next line
+# (kernel style): pool_try_charge() (returns at once: a charge skipped; or
+# refuses at once) and pool_uncharge() (a void function, returns at once),
+# both in buffer_cg_internal.h; buffer_cg_css_alloc() (fails but for
+# the root); pool_record_refusal() (a void function, returns at once);
+# buffer_cg_charge_transfer() (its calls of buffer_cg_pool_charge()
 # and pool_uncharge(), each of three arguments, the size last, move 0
 # bytes); buffer_cg_unregister_device() (its percpu_ref_kill() right
 # before its mutex_unlock(), which the mutation swaps, with a delay
@@ -36,11 +37,11 @@
 # still alive: the race the KUnit case reregister_race exists for); in
 # mm/memcontrol.c, mem_cgroup_charge_dmabuf(), mem_cgroup_uncharge_dmabuf()
 # and the two halves of a move, mem_cgroup_charge_dmabuf_below() and
-# mem_cgroup_uncharge_dmabuf_below(), each made to return at once; in
-# drivers/dma-buf/dma-heap.c, dma_heap_ioctl_allocate()'s test of
+# mem_cgroup_uncharge_dmabuf_below(), each made to return at once;
+# in drivers/dma-buf/dma-heap.c, dma_heap_ioctl_allocate()'s test of
 # "dma_heap_mem_accounting &&". Those two are patched files, not overlay
-# files: their mutation is the diff of the file as the series leaves it,
-# added to the copy's local series. In tools/buffer-cg/buffer-cg.c,
+# files: their mutation is the diff of the file as the series leaves
+# it, added to the copy's local series. In tools/buffer-cg/buffer-cg.c,
 # require_controller()'s "if (listed)" and leak_reason().
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
