@@ -917,7 +917,7 @@ static int test_registrar_fn(void *data)
 
 	/* A start gate: neither runs its rounds alone. */
 	atomic_inc(r->started);
-	while (atomic_read(r->started) < 2)
+	while (atomic_read(r->started) < 2 && time_before(jiffies, r->deadline))
 		cond_resched();
 
 	while (r->raced < 50 && !completion_done(&r->other->done) &&
@@ -929,10 +929,13 @@ static int test_registrar_fn(void *data)
 			continue;
 		}
 		r->rounds++;
-		/* Its last store done: the kill, if it came late. */
+		/*
+		 * Its last store done: the kill, if it came late. The other
+		 * clears the flag even past the deadline, so this ends.
+		 */
 		while (smp_load_acquire(&r->other->unregistering))
 			cond_resched();
-		state = rcu_dereference_protected(r->dev.state, true);
+		state = test_state(&r->dev);
 		if (percpu_ref_is_dying(&state->ref))
 			r->killed++;
 		r->raced += raced;
@@ -952,7 +955,10 @@ static int test_registrar_fn(void *data)
  * keeps the device's state: each registration finds it registered or
  * dying, never in between, so none resurrects a live reference and no
  * unregistration kills the next registration's. The two run on two CPUs:
- * on one, a registration could never run inside an unregistration.
+ * on one, a registration would run inside an unregistration only when
+ * the unregistering thread slept or was preempted there, which is rare.
+ * A round counts as raced when the other was unregistering as it began:
+ * an upper bound, as the other may have returned before it took the mutex.
  */
 static void buffer_cg_test_reregister_race(struct kunit *test)
 {
@@ -998,7 +1004,7 @@ static void buffer_cg_test_reregister_race(struct kunit *test)
 	}
 	for (i = 0; i < 2; i++)
 		wait_for_completion(&r[i].done);
-	kunit_info(test, "%d and %d registrations, %d and %d inside the other's unregistration\n",
+	kunit_info(test, "%d and %d registrations, at most %d and %d inside the other's unregistration\n",
 		   r[0].rounds, r[1].rounds, r[0].raced, r[1].raced);
 	KUNIT_EXPECT_EQ(test, r[0].killed + r[1].killed, 0);
 
@@ -1012,7 +1018,8 @@ static void buffer_cg_test_reregister_race(struct kunit *test)
 	test_wait_device_gone(test, "kunit/rereg");
 	test_cg_free(cg);
 	test_cg_free(root);
-	if (!r[0].raced && !r[1].raced && !r[0].killed && !r[1].killed)
+	/* A skip would hide a failure above: only a passing run is skipped. */
+	if (test->status == KUNIT_SUCCESS && !r[0].raced && !r[1].raced)
 		kunit_skip(test, "no registration came inside the other's unregistration");
 }
 
