@@ -1011,7 +1011,7 @@ static void buffer_cg_test_reregister_race(struct kunit *test)
 	/*
 	 * The name registers once more, and its reference is alive. A failure
 	 * here still releases what the test holds: the race may have broken
-	 * the name, and the next test would trip on what this one kept.
+	 * the name, and an abort would leak the charge and both cgroups.
 	 */
 	err = buffer_cg_register_device(&first);
 	KUNIT_EXPECT_EQ(test, err, 0);
