@@ -37,7 +37,12 @@ mkdir -p $cg/bench_hop
 echo "heap/system 0" >$cg/bench_hop/buffer.max
 in_cgroup bench_hop sleep 100
 client=$!
-until grep -q "^$client$" $cg/bench_hop/cgroup.procs; do sleep 0.1; done
+# Bounded: if the cgroup or the move failed, the checks below say so.
+tries=0
+until grep -qs "^$client$" $cg/bench_hop/cgroup.procs || [ $tries -ge 100 ]; do
+	tries=$((tries + 1))
+	sleep 0.1
+done
 expect_exit 1 "Cannot allocate memory" "-g: each buffer charged to the cgroup, refused at its limit" \
 	buffer-bench -t 0.1 -g $cg/bench_hop 4096
 expect_exit 1 "Cannot allocate memory" "-p: each buffer charged to the process's cgroup, refused at its limit" \
