@@ -73,12 +73,13 @@ fi
 node=/sys/class/video4linux/${video#/dev/}
 vim2m=v4l2/$(basename "$(readlink $node/device/driver)")_$(basename "$(readlink $node/device)")
 # in_new_cgroup NAME DEVICE LIMIT COMMAND...: COMMAND in a new cgroup NAME
-# whose DEVICE is limited to LIMIT.
+# whose DEVICE is limited to LIMIT. A setup that fails exits 3, not
+# buffer-bench's 1: mkdir's ENOMEM must not pass for a refused charge.
 in_new_cgroup() {
 	dir=$cg/$1
-	mkdir $dir && echo "$2 $3" >$dir/buffer.max || return 1
+	mkdir $dir && echo "$2 $3" >$dir/buffer.max || return 3
 	shift 3
-	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$dir" "$@"
+	sh -c 'echo $$ > "$0/cgroup.procs" || exit 3; exec "$@"' "$dir" "$@"
 }
 for source in "-D $card drm/vgem" "-V $video $vim2m"; do
 	set -- $source
