@@ -49,7 +49,7 @@ set -euo pipefail
 mutants=${MUTANTS:-none charge-skipped charge-refused uncharge-skipped transfer-zero \
 	event-uncounted css-alloc-fails \
 	rereg-kill-unlocked memcg-charge-skipped memcg-uncharge-skipped memcg-move-zero \
-	memcg-param-ignored cli-hint-dropped cli-leak-missed}
+	memcg-param-ignored cli-hint-dropped cli-leak-missed grant-kept-stale}
 work=$BUILD/mutants
 src=$work/src
 table=$BUILD/check-the-checks.txt
@@ -162,6 +162,9 @@ apply() {
 	memcg-move-zero)
 		mutate mem_cgroup_charge_dmabuf_below $'\treturn 0; /* mutant: memcg moves nothing */\n'
 		mutate mem_cgroup_uncharge_dmabuf_below $'\treturn; /* mutant: memcg moves nothing */\n' ;;
+	grant-kept-stale)
+		replace_in buffer_cg_granted $'\treturn grant &&' \
+			$'\treturn grant; /* mutant: a grant outlives what it was decided on */\n\treturn grant &&' ;;
 	charge-skipped) mutate pool_try_charge $'\treturn 0; /* mutant: charge skipped */\n' ;;
 	charge-refused) mutate pool_try_charge $'\treturn pool; /* mutant: every charge refused */\n' ;;
 	css-alloc-fails)

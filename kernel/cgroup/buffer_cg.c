@@ -743,6 +743,9 @@ VISIBLE_IF_KUNIT void buffer_cg_css_free(struct cgroup_subsys_state *css)
 	}
 	kfree(rcu_dereference_protected(cg->pools, true));
 	mutex_unlock(&buffer_cg_mutex);
+#ifdef SERIES_CHARGE_FD
+	buffer_cg_grant_release(cg);
+#endif
 	kfree(cg);
 }
 

@@ -9,16 +9,37 @@
  * Copyright (C) 2026 The buffer_cg authors
  */
 
+#include <kunit/visibility.h>
 #include <linux/capability.h>
 #include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kernfs.h>
 #include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/security.h>
+#include <linux/slab.h>
 
 #include "buffer_cg_internal.h"
+
+/* Grows after every LSM policy change that the LSMs announce. */
+static atomic64_t buffer_cg_policy_seq;
+
+VISIBLE_IF_KUNIT int buffer_cg_policy_changed(struct notifier_block *nb,
+					      unsigned long event, void *data)
+{
+	/* Pairs with the acquire in buffer_cg_grant_counts(). */
+	if (event == LSM_POLICY_CHANGE)
+		atomic64_inc_return_release(&buffer_cg_policy_seq);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block buffer_cg_policy_nb = {
+	.notifier_call = buffer_cg_policy_changed,
+};
 
 /*
  * An internal cgroup2 mount. A pidfd names a cgroup through no mount, but
@@ -28,13 +49,19 @@
  * options (nsdelegate, ...) to the hierarchy, and a later one would clear
  * the user's.
  */
-static struct vfsmount *buffer_cg_mnt;
+VISIBLE_IF_KUNIT struct vfsmount *buffer_cg_mnt;
 
-static int __init buffer_cg_mount(void)
+static int __init buffer_cg_charge_fd_init(void)
 {
-	struct file_system_type *type = get_fs_type("cgroup2");
+	struct file_system_type *type;
 	struct vfsmount *mnt;
+	int ret;
 
+	/* Grants are kept for cgroup fds whether or not the mount works. */
+	ret = register_blocking_lsm_notifier(&buffer_cg_policy_nb);
+	if (ret)
+		return ret;
+	type = get_fs_type("cgroup2");
 	if (!type)
 		return -ENODEV;
 	mnt = kern_mount(type);
@@ -44,30 +71,202 @@ static int __init buffer_cg_mount(void)
 	buffer_cg_mnt = mnt;
 	return 0;
 }
-late_initcall(buffer_cg_mount);
+late_initcall(buffer_cg_charge_fd_init);
+
+/*
+ * A yes of cgroup core's rule that let a caller charge a cgroup (a grant),
+ * kept in the buffer controller's state of the cgroup the charge lands in:
+ * an allocator that charges the clients delegated to it asks cgroup core
+ * about a client once a second, not once per buffer. A grant is the rule's
+ * answer while its inputs stay the same: the caller's credentials and
+ * cgroup, the two cgroups, the cgroup.procs files' owners, modes and
+ * labels (kernfs_attr_seq()) and the LSMs' policy (buffer_cg_policy_seq).
+ * Its lifetime bounds what no count sees: an LSM policy change that is not
+ * announced (Smack's rule loads, a BPF LSM program). A yes that a
+ * capability may have given (CAP_DAC_OVERRIDE over the files' modes) is
+ * not kept: capability LSMs do not announce their changes either.
+ *
+ * Immutable once published; freed after a grace period. It holds the
+ * caller's credentials, so that no other can take their address, until it
+ * is replaced or its cgroup is freed.
+ */
+struct buffer_cg_grant {
+	const struct cred *cred;	/* a reference */
+	u64 src_id;
+	u64 dst_id;
+	u64 attr_seq;
+	u64 policy_seq;
+	unsigned long expires;		/* jiffies */
+	struct rcu_head rcu;
+};
+
+/* How long a grant serves, at most. */
+#define BUFFER_CG_GRANT_LIFETIME	HZ
+
+static void buffer_cg_grant_free(struct buffer_cg_grant *grant)
+{
+	put_cred(grant->cred);
+	kfree(grant);
+}
+
+static void buffer_cg_grant_free_rcu(struct rcu_head *rcu)
+{
+	buffer_cg_grant_free(container_of(rcu, struct buffer_cg_grant, rcu));
+}
+
+/* From css_free: no reader or writer is left. */
+void buffer_cg_grant_release(struct buffer_cg *cg)
+{
+	struct buffer_cg_grant *grant = rcu_dereference_protected(cg->grant, true);
+
+	if (grant)
+		buffer_cg_grant_free(grant);
+}
+
+/*
+ * What a grant cannot hold, asked on every use: both cgroups inside
+ * current's cgroup namespace (which the rule asks for when namespaces
+ * delegate, and which is always true of @dst here) and a writable
+ * superblock.
+ */
+static bool buffer_cg_grant_applies(struct cgroup *src, struct cgroup *dst,
+				    struct super_block *sb)
+{
+	struct cgroup *ns_root = current->nsproxy->cgroup_ns->root_cset->dfl_cgrp;
+
+	return cgroup_subsys_enabled(buffer_cgrp_subsys) && sb && !sb_rdonly(sb) &&
+	       cgroup_is_descendant(src, ns_root) &&
+	       cgroup_is_descendant(dst, ns_root);
+}
+
+/* Nothing changed since @grant was decided, and it has not expired. */
+static bool buffer_cg_grant_current(struct buffer_cg_grant *grant,
+				    struct cgroup *dst)
+{
+	return grant->attr_seq == kernfs_attr_seq(dst->kn) &&
+	       grant->policy_seq == atomic64_read(&buffer_cg_policy_seq) &&
+	       time_before(jiffies, grant->expires);
+}
+
+/* Does @grant still say what the rule would, for current? */
+static bool buffer_cg_grant_valid(struct buffer_cg_grant *grant,
+				  struct cgroup *src, struct cgroup *dst)
+{
+	return grant && grant->cred == current_cred() &&
+	       grant->src_id == cgroup_id(src) &&
+	       grant->dst_id == cgroup_id(dst) &&
+	       buffer_cg_grant_current(grant, dst);
+}
+
+/* Does a grant let current charge @dst from @src? Under RCU. */
+VISIBLE_IF_KUNIT bool buffer_cg_granted(struct cgroup *src, struct cgroup *dst,
+					struct super_block *sb)
+{
+	struct buffer_cg *cg;
+
+	if (!buffer_cg_grant_applies(src, dst, sb))
+		return false;
+	cg = css_buffer_cg(cgroup_e_css(dst, &buffer_cgrp_subsys));
+	return buffer_cg_grant_valid(rcu_dereference(cg->grant), src, dst);
+}
+
+/*
+ * What a grant's validity is read from, read before the rule is asked: a
+ * change the rule did not see then voids the grant.
+ */
+VISIBLE_IF_KUNIT void buffer_cg_grant_counts(struct cgroup *dst, u64 *attr_seq,
+					     u64 *policy_seq)
+{
+	*attr_seq = kernfs_attr_seq(dst->kn);
+	/* Pairs with the release in buffer_cg_policy_changed(). */
+	*policy_seq = atomic64_read_acquire(&buffer_cg_policy_seq);
+}
+
+/*
+ * Keep the rule's yes that current may charge @dst from @src, with the
+ * counts buffer_cg_grant_counts() read before the rule was asked. A grant
+ * that can serve its caller is replaced only once no task has its
+ * credentials (the grant holds the last reference), so that two callers
+ * sharing a cgroup's one grant do not take turns at allocating it, while
+ * an allocator that restarts takes it over at once. Nothing kept (the rule
+ * is asked next time) if the grant could not serve, the capability may
+ * have answered, or the allocation fails.
+ */
+VISIBLE_IF_KUNIT void buffer_cg_grant(struct cgroup *src, struct cgroup *dst,
+				      struct super_block *sb, u64 attr_seq,
+				      u64 policy_seq)
+{
+	struct buffer_cg_grant *grant, *old;
+	struct cgroup_subsys_state *css;
+	bool replace;
+
+	if (cap_raised(current_cred()->cap_effective, CAP_DAC_OVERRIDE))
+		return;
+	rcu_read_lock();
+	replace = buffer_cg_grant_applies(src, dst, sb);
+	if (replace) {
+		css = cgroup_e_css(dst, &buffer_cgrp_subsys);
+		old = rcu_dereference(css_buffer_cg(css)->grant);
+		replace = !old || !buffer_cg_grant_current(old, dst) ||
+			  atomic_long_read(&old->cred->usage) == 1;
+	}
+	rcu_read_unlock();
+	if (!replace)
+		return;
+	grant = kmalloc(sizeof(*grant), GFP_KERNEL);
+	if (!grant)
+		return;
+	grant->cred = get_current_cred();
+	grant->src_id = cgroup_id(src);
+	grant->dst_id = cgroup_id(dst);
+	grant->attr_seq = attr_seq;
+	grant->policy_seq = policy_seq;
+	grant->expires = jiffies + BUFFER_CG_GRANT_LIFETIME;
+
+	css = cgroup_get_e_css(dst, &buffer_cgrp_subsys);
+	old = unrcu_pointer(xchg(&css_buffer_cg(css)->grant,
+				 RCU_INITIALIZER(grant)));
+	css_put(css);
+	if (old)
+		call_rcu(&old->rcu, buffer_cg_grant_free_rcu);
+}
 
 /*
  * May current charge @dst, named through @sb? Its own cgroup; any cgroup
  * with CAP_SYS_RESOURCE; or a cgroup it could move a process from its own
  * into (cgroup core's rule for writing cgroup.procs), inside its cgroup
  * namespace. The capability is asked without audit: an allocator that
- * charges the clients delegated to it must not log a denial per buffer,
- * and the files' permissions, which cost an inode each, are asked last.
+ * charges the clients delegated to it must not log a denial per buffer.
+ * The rule, which costs two inodes, is asked last, and its yes is kept.
  */
 static int buffer_cg_may_charge(struct cgroup *dst, struct super_block *sb)
 {
 	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
-	bool own;
+	u64 attr_seq, policy_seq;
+	struct cgroup *src;
+	bool allowed;
 	int ret;
 
 	rcu_read_lock();
-	own = task_dfl_cgroup(current) == dst;
+	src = task_dfl_cgroup(current);
+	allowed = src == dst || buffer_cg_granted(src, dst, sb);
 	rcu_read_unlock();
-	if (own || ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
+	if (allowed || ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
 		return 0;
 	if (!sb || !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
 		return -EPERM;
-	ret = cgroup_may_migrate_current(dst, sb);
+
+	buffer_cg_grant_counts(dst, &attr_seq, &policy_seq);
+	rcu_read_lock();
+	/* As cgroup_sk_alloc(): a migration may put the last reference. */
+	do {
+		src = task_dfl_cgroup(current);
+	} while (!cgroup_tryget(src));
+	rcu_read_unlock();
+	ret = cgroup_may_migrate_current(src, dst, sb);
+	if (!ret)
+		buffer_cg_grant(src, dst, sb, attr_seq, policy_seq);
+	cgroup_put(src);
 	/* Removed meanwhile, as if removed before the fd was resolved. */
 	if (ret == -ENODEV)
 		return -ESRCH;

@@ -89,6 +89,10 @@ struct buffer_cg {
 	 * never resized in place, when a larger id needs a slot.
 	 */
 	struct buffer_cg_pool_table __rcu *pools;
+#ifdef SERIES_CHARGE_FD
+	/* The last caller allowed to charge it by permissions: see charge_fd.c. */
+	struct buffer_cg_grant __rcu *grant;
+#endif
 };
 
 /*
@@ -267,6 +271,10 @@ struct buffer_cg_dev_state *buffer_cg_dev_state_find_locked(const char *name);
 
 extern struct cftype buffer_cg_files[];
 #endif
+#ifdef SERIES_CHARGE_FD
+
+void buffer_cg_grant_release(struct buffer_cg *cg);
+#endif
 #ifdef SERIES_STOCK
 
 void buffer_cg_stock_kept(struct buffer_cg_pool *pool, long *bytes, long *refs);
@@ -293,6 +301,19 @@ long buffer_cg_pool_current_locked(struct buffer_cg_pool *pool);
 long buffer_cg_pool_buffers_locked(struct buffer_cg_pool *pool);
 int buffer_cg_parse_value(const char *s, u64 *value);
 int buffer_cg_set_limits(struct buffer_cg *cg, char *buf);
+#endif
+#ifdef SERIES_CHARGE_FD
+struct notifier_block;
+struct super_block;
+struct vfsmount;
+extern struct vfsmount *buffer_cg_mnt;
+void buffer_cg_grant_counts(struct cgroup *dst, u64 *attr_seq, u64 *policy_seq);
+int buffer_cg_policy_changed(struct notifier_block *nb, unsigned long event,
+			     void *data);
+bool buffer_cg_granted(struct cgroup *src, struct cgroup *dst,
+		       struct super_block *sb);
+void buffer_cg_grant(struct cgroup *src, struct cgroup *dst,
+		     struct super_block *sb, u64 attr_seq, u64 policy_seq);
 #endif
 #endif
 

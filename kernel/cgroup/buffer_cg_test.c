@@ -11,16 +11,20 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/cpu.h>
+#include <linux/cred.h>
 #include <linux/delay.h>
+#include <linux/kernfs.h>
 #include <linux/kthread.h>
 #ifdef SERIES_MEMCG
 #include <linux/memcontrol.h>
-#include <linux/mount.h>
 #endif
+#include <linux/mount.h>
 #include <linux/sched/task.h>
+#include <linux/security.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/xattr.h>
 
 #include "buffer_cg_internal.h"
 
@@ -1298,6 +1302,124 @@ static void buffer_cg_test_raw_unregister_race(struct kunit *test)
 	test_cg_free(root);
 }
 
+static bool test_granted(struct cgroup *cgrp)
+{
+	bool granted;
+
+	rcu_read_lock();
+	granted = buffer_cg_granted(cgrp, cgrp, buffer_cg_mnt->mnt_sb);
+	rcu_read_unlock();
+	return granted;
+}
+
+static void test_grant(struct cgroup *cgrp)
+{
+	u64 attr_seq, policy_seq;
+
+	buffer_cg_grant_counts(cgrp, &attr_seq, &policy_seq);
+	buffer_cg_grant(cgrp, cgrp, buffer_cg_mnt->mnt_sb, attr_seq, policy_seq);
+}
+
+/* current's credentials, less CAP_DAC_OVERRIDE, as an allocator's are. */
+static const struct cred *test_override_creds(struct kunit *test)
+{
+	struct cred *cred = prepare_creds();
+	const struct cred *old;
+
+	KUNIT_ASSERT_NOT_NULL(test, cred);
+	cap_lower(cred->cap_effective, CAP_DAC_OVERRIDE);
+	old = override_creds(cred);
+	put_cred(cred);
+	return old;
+}
+
+/*
+ * A charge_fd grant, the kept yes of the permission rule, holds while the
+ * rule's inputs do, and a change of any voids it: the caller's credentials,
+ * the cgroup.procs files' owners, modes and labels, the LSMs' policy, a
+ * change while the rule was asked, its lifetime. The root cgroup stands in
+ * for both ends; a grant is kept whichever cgroups they are.
+ */
+static void buffer_cg_test_grant(struct kunit *test)
+{
+	static const char label[] = "security.buffer_cg_test";
+	struct cgroup *cgrp = cgroup_get_from_path("/");
+	const struct cred *orig, *first;
+	u64 attr_seq, policy_seq;
+	struct iattr iattr;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cgrp));
+	if (!buffer_cg_mnt) {
+		cgroup_put(cgrp);
+		kunit_skip(test, "no internal cgroup2 mount");
+	}
+	orig = test_override_creds(test);
+
+	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+
+	/* A mode written, if only the same one; then kept again. */
+	iattr = (struct iattr){ .ia_valid = ATTR_MODE, .ia_mode = cgrp->kn->mode };
+	KUNIT_EXPECT_EQ(test, kernfs_setattr(cgrp->kn, &iattr), 0);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+
+	/* A label set, then removed. */
+	KUNIT_EXPECT_EQ(test, kernfs_xattr_set(cgrp->kn, label, "1", 1, 0), 0);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+	test_grant(cgrp);
+	KUNIT_EXPECT_EQ(test, kernfs_xattr_set(cgrp->kn, label, NULL, 0, XATTR_REPLACE), 0);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+
+	/* An LSM's new policy. */
+	test_grant(cgrp);
+	buffer_cg_policy_changed(NULL, LSM_POLICY_CHANGE, NULL);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+
+	/* A change while the rule was asked, after the counts were read. */
+	buffer_cg_grant_counts(cgrp, &attr_seq, &policy_seq);
+	KUNIT_EXPECT_EQ(test, kernfs_setattr(cgrp->kn, &iattr), 0);
+	buffer_cg_grant(cgrp, cgrp, buffer_cg_mnt->mnt_sb, attr_seq, policy_seq);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+
+	/*
+	 * Other credentials, which another live caller's grant does not
+	 * serve and which do not replace it; then the first ones again.
+	 */
+	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+	first = test_override_creds(test);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+	test_grant(cgrp);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+	revert_creds(first);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+
+	/* Its lifetime. */
+	msleep(jiffies_to_msecs(HZ) + 100);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+
+	/*
+	 * Its caller's credentials gone (the grants it replaced put theirs
+	 * after a grace period): it gives way to another at once.
+	 */
+	revert_creds(orig);
+	rcu_barrier();
+	orig = test_override_creds(test);
+	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+
+	/* Not kept where the capability may have answered. */
+	revert_creds(orig);
+	buffer_cg_policy_changed(NULL, LSM_POLICY_CHANGE, NULL);
+	test_grant(cgrp);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+	cgroup_put(cgrp);
+}
+
 #ifdef SERIES_MEMCG
 /*
  * memcg charges dma-bufs on cgroup v2 only. With the memory controller on a
@@ -1369,6 +1491,7 @@ static struct kunit_case buffer_cg_test_cases[] = {
 	KUNIT_CASE(buffer_cg_test_raw_late_uncharge),
 	KUNIT_CASE(buffer_cg_test_raw_cgroup_freed),
 	KUNIT_CASE_SLOW(buffer_cg_test_raw_unregister_race),
+	KUNIT_CASE(buffer_cg_test_grant),
 #ifdef SERIES_MEMCG
 	KUNIT_CASE(buffer_cg_test_memcg_v1),
 #endif

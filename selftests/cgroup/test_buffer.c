@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
@@ -1026,6 +1027,205 @@ out:
 	return ret;
 }
 
+/* The grant test's cgroups and fds, and the charger's line to the test. */
+struct grant_args {
+	const char *ancestor, *target;
+	int heap, cgfd, pidfd;
+	int sibling;	/* a cgroup fd of the target's sibling, not delegated */
+	int ask[2];	/* the charger asks to be moved: 'x' away, 'a' back */
+	int done[2];	/* and the test answers when it was */
+};
+
+/* 0 if the target was charged named both ways, -EPERM if refused both. */
+static int charge_both_ways(struct grant_args *a)
+{
+	int fds[] = { a->cgfd, a->pidfd }, charged = 0, refused = 0, buf;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		buf = buffer_heap_alloc_charged(a->heap, 4096, fds[i]);
+		if (buf >= 0) {
+			charged++;
+			close(buf);
+		} else if (buf == -EPERM) {
+			refused++;
+		}
+	}
+	return charged == 2 ? 0 : refused == 2 ? -EPERM : 1;
+}
+
+static int chmod_procs(const char *cgroup, mode_t mode)
+{
+	char *procs = cg_control(cgroup, "cgroup.procs");
+	int ret = chmod(procs, mode);
+
+	free(procs);
+	return ret;
+}
+
+/* Asks the test to move us ('x' away, 'a' back) and waits until it has. */
+static int moved(struct grant_args *a, char where)
+{
+	return write(a->ask[1], &where, 1) == 1 && read(a->done[0], &where, 1) == 1 ? 0 : -1;
+}
+
+/* As nobody, keeping root as the saved uid to change credentials alone. */
+static int become_nobody(void)
+{
+	return setresgid(0, NOBODY, 0) || setresuid(0, NOBODY, 0) ? -1 : 0;
+}
+
+/*
+ * As nobody in a cgroup below the ancestor: the permission rule's yes is
+ * kept, and each change of what the rule reads is seen by the next charge.
+ * Exits with the step that went wrong.
+ */
+static int charge_while_revoked(const char *cgroup, void *arg)
+{
+	struct grant_args *a = arg;
+	int buf;
+
+	if (become_nobody())
+		return 1;
+	if (charge_both_ways(a) || charge_both_ways(a))
+		return 2;
+	/* A sibling sharing the target's cgroup state is not the target. */
+	buf = buffer_heap_alloc_charged(a->heap, 4096, a->sibling);
+	if (buf != -EPERM)
+		return 3;
+	/* nobody owns both cgroup.procs files, and may make them read-only. */
+	if (chmod_procs(a->target, 0444) || charge_both_ways(a) != -EPERM)
+		return 4;
+	if (chmod_procs(a->target, 0644) || charge_both_ways(a))
+		return 5;
+	if (chmod_procs(a->ancestor, 0444) || charge_both_ways(a) != -EPERM)
+		return 6;
+	if (chmod_procs(a->ancestor, 0644) || charge_both_ways(a))
+		return 7;
+	/* Moved out of the ancestor, and back. */
+	if (moved(a, 'x') || charge_both_ways(a) != -EPERM)
+		return 8;
+	if (moved(a, 'a') || charge_both_ways(a))
+		return 9;
+	/* Another effective uid, which owns neither file; then nobody again. */
+	if (seteuid(0) || seteuid(NOBODY - 1) || charge_both_ways(a) != -EPERM)
+		return 10;
+	if (seteuid(0) || seteuid(NOBODY) || charge_both_ways(a))
+		return 11;
+	return 0;
+}
+
+/*
+ * As nobody with CAP_SYS_ADMIN (to unshare, which changes no credentials):
+ * a cgroup namespace that leaves the target outside takes the right away.
+ */
+static int charge_in_new_namespace(const char *cgroup, void *arg)
+{
+	struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct caps[2] = { 0 };
+	struct grant_args *a = arg;
+
+	if (become_nobody())
+		return 1;
+	if (syscall(SYS_capget, &head, caps))
+		return 2;
+	caps[0].effective = 1U << CAP_SYS_ADMIN;
+	caps[1].effective = 0;
+	/* The same mode again voids the first charger's grant, so ours is kept. */
+	if (syscall(SYS_capset, &head, caps) || chmod_procs(a->target, 0644))
+		return 3;
+	if (charge_both_ways(a) || charge_both_ways(a))
+		return 4;
+	if (unshare(CLONE_NEWCGROUP) || charge_both_ways(a) != -EPERM)
+		return 5;
+	return 0;
+}
+
+/* Runs @fn in @cgroup, moving it when it asks; its exit status. */
+static int run_charger(struct grant_args *args, const char *cgroup, const char *away,
+		       int (*fn)(const char *cgroup, void *arg))
+{
+	int status = -1;
+	pid_t pid;
+	char c;
+
+	if (pipe(args->ask) || pipe(args->done))
+		return -1;
+	pid = cg_run_nowait(cgroup, fn, args);
+	close(args->ask[1]);
+	close(args->done[0]);
+	while (pid > 0 && read(args->ask[0], &c, 1) == 1)
+		if (cg_enter(c == 'x' ? away : cgroup, pid) || write(args->done[1], &c, 1) != 1)
+			break;
+	close(args->ask[0]);
+	close(args->done[1]);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		return WEXITSTATUS(status);
+	stop(pid);
+	return -1;
+}
+
+/*
+ * An allocator's right to charge a delegated cgroup is asked of cgroup
+ * core once and then kept, and must not outlive what it was decided on:
+ * a cgroup.procs made read-only (the target's or the common ancestor's),
+ * other credentials, the allocator moved elsewhere or into a cgroup
+ * namespace take it away at the next charge, whether the target is named
+ * by a cgroup fd or by a pidfd; and it is the target's alone.
+ */
+static int test_buffer_charge_grant_revoked(const char *root)
+{
+	static const char * const names[] = { "deleg", "deleg/a", "deleg/x",
+					      "deleg/x/b", "deleg/x/c", "away" };
+	enum { DELEG, A, X, B, C, AWAY };
+	char *base = make_cgroup(root, "buffer_test_grant"), *cgs[ARRAY_SIZE(names)] = { 0 };
+	struct grant_args args = {
+		.heap = open_system_heap(), .cgfd = -1, .pidfd = -1, .sibling = -1,
+	};
+	int ret = KSFT_FAIL, step;
+	pid_t idler = -1;
+	size_t i;
+
+	if (!base || args.heap < 0 || cg_write(base, "cgroup.subtree_control", "+buffer"))
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		cgs[i] = make_cgroup(base, names[i]);
+		if (!cgs[i])
+			goto out;
+	}
+	/* b and c share x's cgroup state: x does not pass the controller on. */
+	if (cg_write(cgs[DELEG], "cgroup.subtree_control", "+buffer") ||
+	    chown_procs(cgs[DELEG], NOBODY) || chown_procs(cgs[B], NOBODY))
+		goto out;
+	args.ancestor = cgs[DELEG];
+	args.target = cgs[B];
+	idler = start_idler(cgs[B]);
+	args.cgfd = open(cgs[B], O_RDONLY | O_DIRECTORY);
+	args.sibling = open(cgs[C], O_RDONLY | O_DIRECTORY);
+	args.pidfd = idler > 0 ? pidfd_open(idler) : -1;
+	if (args.cgfd < 0 || args.sibling < 0 || args.pidfd < 0)
+		goto out;
+
+	step = run_charger(&args, cgs[A], cgs[AWAY], charge_while_revoked);
+	if (!step)
+		step = run_charger(&args, cgs[A], cgs[AWAY], charge_in_new_namespace);
+	if (step) {
+		ksft_print_msg("step %d failed\n", step);
+		goto out;
+	}
+	/* Every buffer charged to b landed in x, and was freed. */
+	if (current_of(cgs[X], SYSTEM) != 0)
+		goto out;
+	ret = KSFT_PASS;
+out:
+	stop(idler);
+	close_fds((int[]){ args.heap, args.cgfd, args.pidfd, args.sibling }, 4);
+	for (i = ARRAY_SIZE(names); i-- > 0;)
+		remove_cgroup(cgs[i]);
+	remove_cgroup(base);
+	return ret;
+}
+
 /* In a cgroup: a buffer larger than any counter holds. */
 static int allocate_too_much(const char *cgroup, void *arg)
 {
@@ -1378,6 +1578,7 @@ static const struct buffer_test tests[] = {
 	T(test_buffer_two_hops),
 	T(test_buffer_charge_errors),
 	T(test_buffer_charge_permissions),
+	T(test_buffer_charge_grant_revoked),
 	T(test_buffer_charge_fd_leader_exited),
 	T(test_buffer_v2_only),
 	T(test_buffer_over_bound),
