@@ -163,7 +163,7 @@ apply() {
 		mutate mem_cgroup_charge_dmabuf_below $'\treturn 0; /* mutant: memcg moves nothing */\n'
 		mutate mem_cgroup_uncharge_dmabuf_below $'\treturn; /* mutant: memcg moves nothing */\n' ;;
 	grant-kept-stale)
-		replace_in buffer_cg_granted $'\treturn grant &&' \
+		replace_in buffer_cg_grant_valid $'\treturn grant &&' \
 			$'\treturn grant; /* mutant: a grant outlives what it was decided on */\n\treturn grant &&' ;;
 	charge-skipped) mutate pool_try_charge $'\treturn 0; /* mutant: charge skipped */\n' ;;
 	charge-refused) mutate pool_try_charge $'\treturn pool; /* mutant: every charge refused */\n' ;;

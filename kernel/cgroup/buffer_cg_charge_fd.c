@@ -75,9 +75,9 @@ late_initcall(buffer_cg_charge_fd_init);
 
 /*
  * A yes of cgroup core's rule that let a caller charge a cgroup (a grant),
- * kept in the buffer controller's state of the cgroup the charge lands in:
- * an allocator that charges the clients delegated to it asks cgroup core
- * about a client once a second, not once per buffer. A grant is the rule's
+ * kept in the buffer controller's state of the cgroup the charge lands in,
+ * which has a few: an allocator that charges the clients delegated to it
+ * asks cgroup core about a client once a second, not once per buffer. A grant is the rule's
  * answer while its inputs stay the same: the caller's credentials and
  * cgroup, the two cgroups, the cgroup.procs files' owners, modes and
  * labels (kernfs_attr_seq()) and the LSMs' policy (buffer_cg_policy_seq).
@@ -94,14 +94,9 @@ struct buffer_cg_grant {
 	const struct cred *cred;	/* a reference */
 	u64 src_id;
 	u64 dst_id;
-	u64 attr_seq;
-	u64 policy_seq;
-	unsigned long expires;		/* jiffies */
+	struct buffer_cg_grant_basis basis;
 	struct rcu_head rcu;
 };
-
-/* How long a grant serves, at most. */
-#define BUFFER_CG_GRANT_LIFETIME	HZ
 
 static void buffer_cg_grant_free(struct buffer_cg_grant *grant)
 {
@@ -117,17 +112,20 @@ static void buffer_cg_grant_free_rcu(struct rcu_head *rcu)
 /* From css_free: no reader or writer is left. */
 void buffer_cg_grant_release(struct buffer_cg *cg)
 {
-	struct buffer_cg_grant *grant = rcu_dereference_protected(cg->grant, true);
+	struct buffer_cg_grant *grant;
+	int i;
 
-	if (grant)
-		buffer_cg_grant_free(grant);
+	for (i = 0; i < BUFFER_CG_GRANTS; i++) {
+		grant = rcu_dereference_protected(cg->grants[i], true);
+		if (grant)
+			buffer_cg_grant_free(grant);
+	}
 }
 
 /*
  * What a grant cannot hold, asked on every use: both cgroups inside
  * current's cgroup namespace (which the rule asks for when namespaces
- * delegate, and which is always true of @dst here) and a writable
- * superblock.
+ * delegate) and a writable superblock.
  */
 static bool buffer_cg_grant_applies(struct cgroup *src, struct cgroup *dst,
 				    struct super_block *sb)
@@ -143,9 +141,10 @@ static bool buffer_cg_grant_applies(struct cgroup *src, struct cgroup *dst,
 static bool buffer_cg_grant_current(struct buffer_cg_grant *grant,
 				    struct cgroup *dst)
 {
-	return grant->attr_seq == kernfs_attr_seq(dst->kn) &&
-	       grant->policy_seq == atomic64_read(&buffer_cg_policy_seq) &&
-	       time_before(jiffies, grant->expires);
+	return grant->basis.attr_seq == kernfs_attr_seq(dst->kn) &&
+	       grant->basis.policy_seq == atomic64_read(&buffer_cg_policy_seq) &&
+	       time_before64(get_jiffies_64(),
+			     grant->basis.asked + BUFFER_CG_GRANT_LIFETIME);
 }
 
 /* Does @grant still say what the rule would, for current? */
@@ -163,55 +162,68 @@ VISIBLE_IF_KUNIT bool buffer_cg_granted(struct cgroup *src, struct cgroup *dst,
 					struct super_block *sb)
 {
 	struct buffer_cg *cg;
+	int i;
 
 	if (!buffer_cg_grant_applies(src, dst, sb))
 		return false;
 	cg = css_buffer_cg(cgroup_e_css(dst, &buffer_cgrp_subsys));
-	return buffer_cg_grant_valid(rcu_dereference(cg->grant), src, dst);
+	for (i = 0; i < BUFFER_CG_GRANTS; i++)
+		if (buffer_cg_grant_valid(rcu_dereference(cg->grants[i]), src, dst))
+			return true;
+	return false;
 }
 
 /*
  * What a grant's validity is read from, read before the rule is asked: a
- * change the rule did not see then voids the grant.
+ * change the rule did not see then voids the grant, and its lifetime runs
+ * from the question.
  */
-VISIBLE_IF_KUNIT void buffer_cg_grant_counts(struct cgroup *dst, u64 *attr_seq,
-					     u64 *policy_seq)
+VISIBLE_IF_KUNIT void buffer_cg_grant_basis(struct cgroup *dst,
+					    struct buffer_cg_grant_basis *basis)
 {
-	*attr_seq = kernfs_attr_seq(dst->kn);
+	basis->asked = get_jiffies_64();
+	basis->attr_seq = kernfs_attr_seq(dst->kn);
 	/* Pairs with the release in buffer_cg_policy_changed(). */
-	*policy_seq = atomic64_read_acquire(&buffer_cg_policy_seq);
+	basis->policy_seq = atomic64_read_acquire(&buffer_cg_policy_seq);
+}
+
+/*
+ * A slot of @cg for a new grant: an empty one, or one whose grant serves
+ * nobody any more (stale, expired, or its credentials held by grants
+ * alone). A grant that may still serve its caller is left alone, so that
+ * callers beyond the slots do not take turns at allocating grants: they
+ * ask the rule, as without grants. Under RCU.
+ */
+static int buffer_cg_grant_slot(struct buffer_cg *cg, struct cgroup *dst,
+				struct buffer_cg_grant **old)
+{
+	int i;
+
+	for (i = 0; i < BUFFER_CG_GRANTS; i++) {
+		*old = rcu_dereference(cg->grants[i]);
+		if (!*old || !buffer_cg_grant_current(*old, dst) ||
+		    atomic_long_read(&(*old)->cred->usage) == 1)
+			return i;
+	}
+	return -1;
 }
 
 /*
  * Keep the rule's yes that current may charge @dst from @src, with the
- * counts buffer_cg_grant_counts() read before the rule was asked. A grant
- * that can serve its caller is replaced only once no task has its
- * credentials (the grant holds the last reference), so that two callers
- * sharing a cgroup's one grant do not take turns at allocating it, while
- * an allocator that restarts takes it over at once. Nothing kept (the rule
- * is asked next time) if the grant could not serve, the capability may
- * have answered, or the allocation fails.
+ * basis buffer_cg_grant_basis() read before the rule was asked. Nothing
+ * kept (the rule is asked next time) if the grant could not serve, the
+ * capability may have answered, no slot is free, or the allocation fails.
  */
 VISIBLE_IF_KUNIT void buffer_cg_grant(struct cgroup *src, struct cgroup *dst,
-				      struct super_block *sb, u64 attr_seq,
-				      u64 policy_seq)
+				      struct super_block *sb,
+				      const struct buffer_cg_grant_basis *basis)
 {
 	struct buffer_cg_grant *grant, *old;
 	struct cgroup_subsys_state *css;
-	bool replace;
+	struct buffer_cg *cg;
+	int slot = -1;
 
 	if (cap_raised(current_cred()->cap_effective, CAP_DAC_OVERRIDE))
-		return;
-	rcu_read_lock();
-	replace = buffer_cg_grant_applies(src, dst, sb);
-	if (replace) {
-		css = cgroup_e_css(dst, &buffer_cgrp_subsys);
-		old = rcu_dereference(css_buffer_cg(css)->grant);
-		replace = !old || !buffer_cg_grant_current(old, dst) ||
-			  atomic_long_read(&old->cred->usage) == 1;
-	}
-	rcu_read_unlock();
-	if (!replace)
 		return;
 	grant = kmalloc(sizeof(*grant), GFP_KERNEL);
 	if (!grant)
@@ -219,15 +231,22 @@ VISIBLE_IF_KUNIT void buffer_cg_grant(struct cgroup *src, struct cgroup *dst,
 	grant->cred = get_current_cred();
 	grant->src_id = cgroup_id(src);
 	grant->dst_id = cgroup_id(dst);
-	grant->attr_seq = attr_seq;
-	grant->policy_seq = policy_seq;
-	grant->expires = jiffies + BUFFER_CG_GRANT_LIFETIME;
+	grant->basis = *basis;
 
 	css = cgroup_get_e_css(dst, &buffer_cgrp_subsys);
-	old = unrcu_pointer(xchg(&css_buffer_cg(css)->grant,
-				 RCU_INITIALIZER(grant)));
+	cg = css_buffer_cg(css);
+	rcu_read_lock();
+	if (buffer_cg_grant_applies(src, dst, sb))
+		slot = buffer_cg_grant_slot(cg, dst, &old);
+	/* Lost to another CPU's grant: that one serves as well. */
+	if (slot >= 0 && cmpxchg(&cg->grants[slot], RCU_INITIALIZER(old),
+				 RCU_INITIALIZER(grant)) != RCU_INITIALIZER(old))
+		slot = -1;
+	rcu_read_unlock();
 	css_put(css);
-	if (old)
+	if (slot < 0)
+		buffer_cg_grant_free(grant);
+	else if (old)
 		call_rcu(&old->rcu, buffer_cg_grant_free_rcu);
 }
 
@@ -242,7 +261,7 @@ VISIBLE_IF_KUNIT void buffer_cg_grant(struct cgroup *src, struct cgroup *dst,
 static int buffer_cg_may_charge(struct cgroup *dst, struct super_block *sb)
 {
 	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
-	u64 attr_seq, policy_seq;
+	struct buffer_cg_grant_basis basis;
 	struct cgroup *src;
 	bool allowed;
 	int ret;
@@ -256,7 +275,7 @@ static int buffer_cg_may_charge(struct cgroup *dst, struct super_block *sb)
 	if (!sb || !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
 		return -EPERM;
 
-	buffer_cg_grant_counts(dst, &attr_seq, &policy_seq);
+	buffer_cg_grant_basis(dst, &basis);
 	rcu_read_lock();
 	/* As cgroup_sk_alloc(): a migration may put the last reference. */
 	do {
@@ -265,7 +284,7 @@ static int buffer_cg_may_charge(struct cgroup *dst, struct super_block *sb)
 	rcu_read_unlock();
 	ret = cgroup_may_migrate_current(src, dst, sb);
 	if (!ret)
-		buffer_cg_grant(src, dst, sb, attr_seq, policy_seq);
+		buffer_cg_grant(src, dst, sb, &basis);
 	cgroup_put(src);
 	/* Removed meanwhile, as if removed before the fd was resolved. */
 	if (ret == -ENODEV)

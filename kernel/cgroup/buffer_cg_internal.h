@@ -74,6 +74,25 @@ struct buffer_cg_pool_table {
  * charge one dependent cache miss less on most systems.
  */
 #define BUFFER_CG_INLINE_POOLS 7
+#ifdef SERIES_CHARGE_FD
+
+/*
+ * The charge_fd grants a cgroup keeps (see buffer_cg_charge_fd.c): an
+ * allocator's threads share one; a few allocators, or clients whose charges
+ * land in one cgroup, get one each.
+ */
+#define BUFFER_CG_GRANTS 4
+
+/* How long a grant serves, at most, in jiffies from the rule's answer. */
+#define BUFFER_CG_GRANT_LIFETIME HZ
+
+/* What a grant was decided on, read before the rule was asked. */
+struct buffer_cg_grant_basis {
+	u64 attr_seq;		/* kernfs_attr_seq() of the hierarchy */
+	u64 policy_seq;		/* the LSMs' announced policy changes */
+	u64 asked;		/* jiffies64 */
+};
+#endif
 
 struct buffer_cg {
 	struct cgroup_subsys_state css;
@@ -90,8 +109,8 @@ struct buffer_cg {
 	 */
 	struct buffer_cg_pool_table __rcu *pools;
 #ifdef SERIES_CHARGE_FD
-	/* The last caller allowed to charge it by permissions: see charge_fd.c. */
-	struct buffer_cg_grant __rcu *grant;
+	/* Callers allowed to charge it by permissions: see charge_fd.c. */
+	struct buffer_cg_grant __rcu *grants[BUFFER_CG_GRANTS];
 #endif
 };
 
@@ -307,13 +326,15 @@ struct notifier_block;
 struct super_block;
 struct vfsmount;
 extern struct vfsmount *buffer_cg_mnt;
-void buffer_cg_grant_counts(struct cgroup *dst, u64 *attr_seq, u64 *policy_seq);
+void buffer_cg_grant_basis(struct cgroup *dst,
+			   struct buffer_cg_grant_basis *basis);
 int buffer_cg_policy_changed(struct notifier_block *nb, unsigned long event,
 			     void *data);
 bool buffer_cg_granted(struct cgroup *src, struct cgroup *dst,
 		       struct super_block *sb);
 void buffer_cg_grant(struct cgroup *src, struct cgroup *dst,
-		     struct super_block *sb, u64 attr_seq, u64 policy_seq);
+		     struct super_block *sb,
+		     const struct buffer_cg_grant_basis *basis);
 #endif
 #endif
 

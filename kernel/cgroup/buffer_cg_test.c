@@ -1302,68 +1302,98 @@ static void buffer_cg_test_raw_unregister_race(struct kunit *test)
 	test_cg_free(root);
 }
 
-static bool test_granted(struct cgroup *cgrp)
+static bool test_granted_through(struct cgroup *cgrp, struct super_block *sb)
 {
 	bool granted;
 
 	rcu_read_lock();
-	granted = buffer_cg_granted(cgrp, cgrp, buffer_cg_mnt->mnt_sb);
+	granted = buffer_cg_granted(cgrp, cgrp, sb);
 	rcu_read_unlock();
 	return granted;
 }
 
+static bool test_granted(struct cgroup *cgrp)
+{
+	return test_granted_through(cgrp, buffer_cg_mnt->mnt_sb);
+}
+
 static void test_grant(struct cgroup *cgrp)
 {
-	u64 attr_seq, policy_seq;
+	struct buffer_cg_grant_basis basis;
 
-	buffer_cg_grant_counts(cgrp, &attr_seq, &policy_seq);
-	buffer_cg_grant(cgrp, cgrp, buffer_cg_mnt->mnt_sb, attr_seq, policy_seq);
+	buffer_cg_grant_basis(cgrp, &basis);
+	buffer_cg_grant(cgrp, cgrp, buffer_cg_mnt->mnt_sb, &basis);
 }
 
 /* current's credentials, less CAP_DAC_OVERRIDE, as an allocator's are. */
-static const struct cred *test_override_creds(struct kunit *test)
+static struct cred *test_caller_creds(struct kunit *test)
 {
 	struct cred *cred = prepare_creds();
-	const struct cred *old;
 
 	KUNIT_ASSERT_NOT_NULL(test, cred);
 	cap_lower(cred->cap_effective, CAP_DAC_OVERRIDE);
-	old = override_creds(cred);
-	put_cred(cred);
-	return old;
+	return cred;
+}
+
+/* Does a grant serve @cred? It keeps it, and asks again if @grant. */
+static bool test_granted_as(struct cgroup *cgrp, const struct cred *cred,
+			    bool grant)
+{
+	const struct cred *old = override_creds(cred);
+	bool granted;
+
+	if (grant)
+		test_grant(cgrp);
+	granted = test_granted(cgrp);
+	revert_creds(old);
+	return granted;
 }
 
 /*
  * A charge_fd grant, the kept yes of the permission rule, holds while the
  * rule's inputs do, and a change of any voids it: the caller's credentials,
  * the cgroup.procs files' owners, modes and labels, the LSMs' policy, a
- * change while the rule was asked, its lifetime. The root cgroup stands in
- * for both ends; a grant is kept whichever cgroups they are.
+ * change while the rule was asked, its lifetime, a read-only superblock.
+ * A cgroup keeps a few, and gives none of a live caller to another. The
+ * root cgroup stands in for both ends; a grant is kept whichever cgroups
+ * they are.
  */
 static void buffer_cg_test_grant(struct kunit *test)
 {
 	static const char label[] = "security.buffer_cg_test";
 	struct cgroup *cgrp = cgroup_get_from_path("/");
-	const struct cred *orig, *first;
-	u64 attr_seq, policy_seq;
+	struct cred *callers[BUFFER_CG_GRANTS + 1], *first;
+	struct buffer_cg_grant_basis basis;
+	struct super_block *rdonly;
+	const struct cred *orig;
 	struct iattr iattr;
+	int i;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(cgrp));
-	if (!buffer_cg_mnt) {
+	if (!buffer_cg_mnt || !cgroup_subsys_enabled(buffer_cgrp_subsys)) {
 		cgroup_put(cgrp);
-		kunit_skip(test, "no internal cgroup2 mount");
+		kunit_skip(test, "no internal cgroup2 mount, or the controller is off");
 	}
-	orig = test_override_creds(test);
+	rdonly = kunit_kzalloc(test, sizeof(*rdonly), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rdonly);
+	rdonly->s_flags = SB_RDONLY;
+	first = test_caller_creds(test);
+	orig = override_creds(first);
 
 	test_grant(cgrp);
 	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+	KUNIT_EXPECT_FALSE(test, test_granted_through(cgrp, rdonly));
 
-	/* A mode written, if only the same one; then kept again. */
+	/* A mode, then an owner written, if only the same; kept again after. */
 	iattr = (struct iattr){ .ia_valid = ATTR_MODE, .ia_mode = cgrp->kn->mode };
 	KUNIT_EXPECT_EQ(test, kernfs_setattr(cgrp->kn, &iattr), 0);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 	test_grant(cgrp);
 	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+	iattr = (struct iattr){ .ia_valid = ATTR_UID, .ia_uid = GLOBAL_ROOT_UID };
+	KUNIT_EXPECT_EQ(test, kernfs_setattr(cgrp->kn, &iattr), 0);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+	test_grant(cgrp);
 
 	/* A label set, then removed. */
 	KUNIT_EXPECT_EQ(test, kernfs_xattr_set(cgrp->kn, label, "1", 1, 0), 0);
@@ -1377,44 +1407,43 @@ static void buffer_cg_test_grant(struct kunit *test)
 	buffer_cg_policy_changed(NULL, LSM_POLICY_CHANGE, NULL);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 
-	/* A change while the rule was asked, after the counts were read. */
-	buffer_cg_grant_counts(cgrp, &attr_seq, &policy_seq);
+	/* A change while the rule was asked, after the basis was read. */
+	buffer_cg_grant_basis(cgrp, &basis);
+	iattr = (struct iattr){ .ia_valid = ATTR_MODE, .ia_mode = cgrp->kn->mode };
 	KUNIT_EXPECT_EQ(test, kernfs_setattr(cgrp->kn, &iattr), 0);
-	buffer_cg_grant(cgrp, cgrp, buffer_cg_mnt->mnt_sb, attr_seq, policy_seq);
+	buffer_cg_grant(cgrp, cgrp, buffer_cg_mnt->mnt_sb, &basis);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 
 	/*
-	 * Other credentials, which another live caller's grant does not
-	 * serve and which do not replace it; then the first ones again.
+	 * Other callers: each gets a grant while slots last, and a live
+	 * caller's is not taken from it; one whose credentials are gone
+	 * (the grants it replaced put theirs after a grace period) gives
+	 * way at once.
 	 */
-	test_grant(cgrp);
-	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
-	first = test_override_creds(test);
+	buffer_cg_policy_changed(NULL, LSM_POLICY_CHANGE, NULL);
+	rcu_barrier();
+	for (i = 0; i <= BUFFER_CG_GRANTS; i++) {
+		callers[i] = test_caller_creds(test);
+		KUNIT_EXPECT_EQ(test, test_granted_as(cgrp, callers[i], true),
+				i < BUFFER_CG_GRANTS);
+	}
+	for (i = 0; i < BUFFER_CG_GRANTS; i++)
+		KUNIT_EXPECT_TRUE(test, test_granted_as(cgrp, callers[i], false));
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
-	test_grant(cgrp);
-	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
-	revert_creds(first);
-	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+	put_cred(callers[0]);
+	KUNIT_EXPECT_TRUE(test, test_granted_as(cgrp, callers[BUFFER_CG_GRANTS], true));
+	for (i = 1; i <= BUFFER_CG_GRANTS; i++)
+		put_cred(callers[i]);
 
 	/* Its lifetime. */
-	msleep(jiffies_to_msecs(HZ) + 100);
+	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+	msleep(jiffies_to_msecs(BUFFER_CG_GRANT_LIFETIME) + 100);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
-	test_grant(cgrp);
-	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
-
-	/*
-	 * Its caller's credentials gone (the grants it replaced put theirs
-	 * after a grace period): it gives way to another at once.
-	 */
-	revert_creds(orig);
-	rcu_barrier();
-	orig = test_override_creds(test);
-	test_grant(cgrp);
-	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
 
 	/* Not kept where the capability may have answered. */
 	revert_creds(orig);
-	buffer_cg_policy_changed(NULL, LSM_POLICY_CHANGE, NULL);
+	put_cred(first);
 	test_grant(cgrp);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 	cgroup_put(cgrp);
