@@ -31,7 +31,7 @@ static atomic64_t buffer_cg_policy_seq;
 VISIBLE_IF_KUNIT int buffer_cg_policy_changed(struct notifier_block *nb,
 					      unsigned long event, void *data)
 {
-	/* Pairs with the acquire in buffer_cg_grant_counts(). */
+	/* Pairs with the acquire in buffer_cg_grant_basis(). */
 	if (event == LSM_POLICY_CHANGE)
 		atomic64_inc_return_release(&buffer_cg_policy_seq);
 	return NOTIFY_DONE;
@@ -77,10 +77,11 @@ late_initcall(buffer_cg_charge_fd_init);
  * A yes of cgroup core's rule that let a caller charge a cgroup (a grant),
  * kept in the buffer controller's state of the cgroup the charge lands in,
  * which has a few: an allocator that charges the clients delegated to it
- * asks cgroup core about a client once a second, not once per buffer. A grant is the rule's
- * answer while its inputs stay the same: the caller's credentials and
- * cgroup, the two cgroups, the cgroup.procs files' owners, modes and
- * labels (kernfs_attr_seq()) and the LSMs' policy (buffer_cg_policy_seq).
+ * asks cgroup core about a client once a second, not once per buffer. A
+ * grant is the rule's answer while its inputs stay the same: the caller's
+ * credentials and cgroup, the two cgroups, the cgroup.procs files' owners,
+ * modes and labels (kernfs_attr_seq()) and the LSMs' policy
+ * (buffer_cg_policy_seq).
  * Its lifetime bounds what no count sees: an LSM policy change that is not
  * announced (Smack's rule loads, a BPF LSM program). A yes that a
  * capability may have given (CAP_DAC_OVERRIDE over the files' modes) is
@@ -188,24 +189,31 @@ VISIBLE_IF_KUNIT void buffer_cg_grant_basis(struct cgroup *dst,
 }
 
 /*
- * A slot of @cg for a new grant: an empty one, or one whose grant serves
- * nobody any more (stale, expired, or its credentials held by grants
- * alone). A grant that may still serve its caller is left alone, so that
- * callers beyond the slots do not take turns at allocating grants: they
- * ask the rule, as without grants. Under RCU.
+ * A slot of @cg for current's new grant to charge @dst: an empty
+ * one, or one whose grant serves nobody any more (stale, expired, or its
+ * credentials held by grants alone); -1 if current has one already (kept
+ * by another of its threads meanwhile) or none is free. A grant that may
+ * still serve its caller is left alone, so that callers beyond the slots
+ * do not take turns at allocating grants: they ask the rule, as without
+ * grants. Under RCU.
  */
-static int buffer_cg_grant_slot(struct buffer_cg *cg, struct cgroup *dst,
-				struct buffer_cg_grant **old)
+static int buffer_cg_grant_slot(struct buffer_cg *cg, struct cgroup *src,
+				struct cgroup *dst, struct buffer_cg_grant **old)
 {
-	int i;
+	struct buffer_cg_grant *grant;
+	int i, slot = -1;
 
 	for (i = 0; i < BUFFER_CG_GRANTS; i++) {
-		*old = rcu_dereference(cg->grants[i]);
-		if (!*old || !buffer_cg_grant_current(*old, dst) ||
-		    atomic_long_read(&(*old)->cred->usage) == 1)
-			return i;
+		grant = rcu_dereference(cg->grants[i]);
+		if (buffer_cg_grant_valid(grant, src, dst))
+			return -1;
+		if (slot < 0 && (!grant || !buffer_cg_grant_current(grant, dst) ||
+				 atomic_long_read(&grant->cred->usage) == 1)) {
+			slot = i;
+			*old = grant;
+		}
 	}
-	return -1;
+	return slot;
 }
 
 /*
@@ -218,12 +226,20 @@ VISIBLE_IF_KUNIT void buffer_cg_grant(struct cgroup *src, struct cgroup *dst,
 				      struct super_block *sb,
 				      const struct buffer_cg_grant_basis *basis)
 {
-	struct buffer_cg_grant *grant, *old;
+	struct buffer_cg_grant *grant, *old = NULL;
 	struct cgroup_subsys_state *css;
 	struct buffer_cg *cg;
-	int slot = -1;
+	int slot;
 
-	if (cap_raised(current_cred()->cap_effective, CAP_DAC_OVERRIDE))
+	if (cap_raised(current_cred()->cap_effective, CAP_DAC_OVERRIDE) ||
+	    !buffer_cg_grant_applies(src, dst, sb))
+		return;
+	/* A caller beyond the slots allocates nothing. */
+	rcu_read_lock();
+	cg = css_buffer_cg(cgroup_e_css(dst, &buffer_cgrp_subsys));
+	slot = buffer_cg_grant_slot(cg, src, dst, &old);
+	rcu_read_unlock();
+	if (slot < 0)
 		return;
 	grant = kmalloc(sizeof(*grant), GFP_KERNEL);
 	if (!grant)
@@ -233,14 +249,15 @@ VISIBLE_IF_KUNIT void buffer_cg_grant(struct cgroup *src, struct cgroup *dst,
 	grant->dst_id = cgroup_id(dst);
 	grant->basis = *basis;
 
+	/* The css reference keeps css_free() from the slots until we are done. */
 	css = cgroup_get_e_css(dst, &buffer_cgrp_subsys);
 	cg = css_buffer_cg(css);
 	rcu_read_lock();
-	if (buffer_cg_grant_applies(src, dst, sb))
-		slot = buffer_cg_grant_slot(cg, dst, &old);
-	/* Lost to another CPU's grant: that one serves as well. */
-	if (slot >= 0 && cmpxchg(&cg->grants[slot], RCU_INITIALIZER(old),
-				 RCU_INITIALIZER(grant)) != RCU_INITIALIZER(old))
+	slot = buffer_cg_grant_slot(cg, src, dst, &old);
+	/* Another CPU took the slot first: ask again next time. */
+	if (slot >= 0 && unrcu_pointer(cmpxchg(&cg->grants[slot],
+					       RCU_INITIALIZER(old),
+					       RCU_INITIALIZER(grant))) != old)
 		slot = -1;
 	rcu_read_unlock();
 	css_put(css);

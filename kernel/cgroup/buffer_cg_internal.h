@@ -83,7 +83,7 @@ struct buffer_cg_pool_table {
  */
 #define BUFFER_CG_GRANTS 4
 
-/* How long a grant serves, at most, in jiffies from the rule's answer. */
+/* How long a grant serves, at most, in jiffies from the question. */
 #define BUFFER_CG_GRANT_LIFETIME HZ
 
 /* What a grant was decided on, read before the rule was asked. */

@@ -1390,20 +1390,29 @@ static void buffer_cg_test_grant(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 	test_grant(cgrp);
 	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+	/* Root's at boot, when the suite runs. */
 	iattr = (struct iattr){ .ia_valid = ATTR_UID, .ia_uid = GLOBAL_ROOT_UID };
 	KUNIT_EXPECT_EQ(test, kernfs_setattr(cgrp->kn, &iattr), 0);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
+	iattr = (struct iattr){ .ia_valid = ATTR_GID, .ia_gid = GLOBAL_ROOT_GID };
+	KUNIT_EXPECT_EQ(test, kernfs_setattr(cgrp->kn, &iattr), 0);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
 
 	/* A label set, then removed. */
 	KUNIT_EXPECT_EQ(test, kernfs_xattr_set(cgrp->kn, label, "1", 1, 0), 0);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
 	KUNIT_EXPECT_EQ(test, kernfs_xattr_set(cgrp->kn, label, NULL, 0, XATTR_REPLACE), 0);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 
 	/* An LSM's new policy. */
 	test_grant(cgrp);
+	KUNIT_EXPECT_TRUE(test, test_granted(cgrp));
 	buffer_cg_policy_changed(NULL, LSM_POLICY_CHANGE, NULL);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 
@@ -1414,18 +1423,25 @@ static void buffer_cg_test_grant(struct kunit *test)
 	buffer_cg_grant(cgrp, cgrp, buffer_cg_mnt->mnt_sb, &basis);
 	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
 
+	/* Its lifetime runs from the question, not from the answer. */
+	buffer_cg_grant_basis(cgrp, &basis);
+	basis.asked -= BUFFER_CG_GRANT_LIFETIME;
+	buffer_cg_grant(cgrp, cgrp, buffer_cg_mnt->mnt_sb, &basis);
+	KUNIT_EXPECT_FALSE(test, test_granted(cgrp));
+
 	/*
-	 * Other callers: each gets a grant while slots last, and a live
-	 * caller's is not taken from it; one whose credentials are gone
-	 * (the grants it replaced put theirs after a grace period) gives
-	 * way at once.
+	 * Other callers: each gets a grant while slots last, one only for
+	 * all of a caller's threads, and a live caller's is not taken from
+	 * it; one whose credentials are gone gives way at once.
 	 */
 	buffer_cg_policy_changed(NULL, LSM_POLICY_CHANGE, NULL);
-	rcu_barrier();
 	for (i = 0; i <= BUFFER_CG_GRANTS; i++) {
 		callers[i] = test_caller_creds(test);
 		KUNIT_EXPECT_EQ(test, test_granted_as(cgrp, callers[i], true),
 				i < BUFFER_CG_GRANTS);
+		/* Another thread of the caller's, which asked meanwhile. */
+		if (!i)
+			KUNIT_EXPECT_TRUE(test, test_granted_as(cgrp, callers[i], true));
 	}
 	for (i = 0; i < BUFFER_CG_GRANTS; i++)
 		KUNIT_EXPECT_TRUE(test, test_granted_as(cgrp, callers[i], false));
