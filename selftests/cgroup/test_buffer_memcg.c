@@ -232,11 +232,10 @@ static int one_hop(const char *root, bool by_pidfd)
 	}
 	if (!pays(client_cg, sz) || !pays(alloc_cg, 0))
 		goto out;
-	if (cg_read_long(client_cg, "memory.current") - client0 < sz) {
-		ksft_print_msg("the client's memory.current did not grow by %ld\n", sz);
-		goto out;
-	}
-	/* In memory.current, not only in memory.stat; not the allocator's. */
+	/*
+	 * In memory.current, not only in memory.stat; not the allocator's.
+	 * The client's own stock may be drained meanwhile: within the slack.
+	 */
 	if (!moved_by(client_cg, client0, sz, slack) || !moved_by(alloc_cg, alloc0, 0, slack))
 		goto out;
 	close(buf);
